@@ -1,0 +1,1 @@
+"""The agent (midolman): virtual topology cache, simulation, flows and datapath."""
