@@ -14,6 +14,7 @@ ETH_TYPE_ARP: Final = 0x0806
 ETH_TYPE_VLAN: Final = 0x8100  # 802.1Q customer tag
 ETH_TYPE_QINQ: Final = 0x88A8  # 802.1ad service tag
 ETH_TYPE_IPV6: Final = 0x86DD
+ETH_TYPE_TEB: Final = 0x6558  # transparent Ethernet bridging: Ethernet inside GRE
 # Ethertypes of VLAN tags, in the order a parser meets them at the head of a stack.
 VLAN_TPIDS: Final = frozenset({ETH_TYPE_VLAN, ETH_TYPE_QINQ})
 # Values below this in the type/length field are 802.3 lengths, not ethertypes.
