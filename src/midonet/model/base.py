@@ -298,11 +298,21 @@ def field_types(cls: type) -> dict[str, Any]:
     return hints
 
 
+def _required(cls: type) -> tuple[str, ...]:
+    """The init fields of dataclass `cls` that have no default."""
+    return tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+
+
 def from_json(cls: type, data: object, path: str = "") -> Any:
     """Build dataclass `cls` from JSON-shaped `data`, strictly.
 
-    Unknown fields, wrong types and values that break the class's own validation all
-    raise `ValidationError`; every violation names its field, prefixed by `path`.
+    Unknown fields, missing required fields, wrong types and values that break the
+    class's own validation all raise `ValidationError`; every violation names its
+    field, prefixed by `path`.
     """
     if isinstance(data, cls):
         return data
@@ -311,6 +321,9 @@ def from_json(cls: type, data: object, path: str = "") -> Any:
     hints = field_types(cls)
     unknown = sorted(set(data) - set(hints))
     problems = [Violation(_join(path, k), "unknown field") for k in unknown]
+    problems.extend(
+        Violation(_join(path, name), "is required") for name in _required(cls) if name not in data
+    )
     kwargs: dict[str, Any] = {}
     for name, tp in hints.items():
         if name not in data:
