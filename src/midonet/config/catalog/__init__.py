@@ -1,0 +1,1 @@
+"""The key catalogue of the configuration schema, one module per part of MidoNet."""
