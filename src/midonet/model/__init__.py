@@ -20,7 +20,7 @@ from midonet.model.base import (
 )
 from midonet.model.bgp import BgpNetwork, BgpPeer
 from midonet.model.bridge import Bridge
-from midonet.model.chain import Chain, insert_rule_id, rule_position
+from midonet.model.chain import Chain, insert_rule_id, move_rule_id, rule_position
 from midonet.model.condition import Condition, FragmentPolicy
 from midonet.model.host import Host, HostInterface, InterfaceEndpoint, InterfaceType
 from midonet.model.ip_addr_group import IPAddrGroup
@@ -105,6 +105,7 @@ __all__ = [
     "bindings",
     "from_json",
     "insert_rule_id",
+    "move_rule_id",
     "new_id",
     "register",
     "rule_position",

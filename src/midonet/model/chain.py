@@ -41,6 +41,18 @@ def insert_rule_id(
     return (*rule_ids[:index], rule_id, *rule_ids[index:])
 
 
+def move_rule_id(
+    rule_ids: tuple[uuid.UUID, ...], rule_id: uuid.UUID, position: int
+) -> tuple[uuid.UUID, ...]:
+    """`rule_ids` with `rule_id` (already in it or not) placed at 1-based `position`.
+
+    This is what the API needs after the store appended a new rule to its chain
+    through the binding: the valid positions are 1 to the number of *other* rules + 1.
+    """
+    others = tuple(r for r in rule_ids if r != rule_id)
+    return insert_rule_id(others, rule_id, position)
+
+
 def rule_position(rule_ids: tuple[uuid.UUID, ...], rule_id: uuid.UUID) -> int:
     """The 1-based position of `rule_id` in `rule_ids` (ValueError if absent)."""
     return rule_ids.index(rule_id) + 1
