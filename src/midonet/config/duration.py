@@ -77,6 +77,9 @@ class Duration:
     def millis(self) -> float:
         return self.nanos / _MS
 
+    def __repr__(self) -> str:
+        return f"Duration({str(self)!r})"
+
     def __str__(self) -> str:
         if not self.nanos:
             return "0s"
