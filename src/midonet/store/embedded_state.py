@@ -32,6 +32,7 @@ class EmbeddedSession:
         self._id = id
         self._ttl = ttl
         self._ended = threading.Event()
+        self._closed = False
         self._thread: threading.Thread | None = None
         if heartbeat:
             self._thread = threading.Thread(
@@ -49,6 +50,9 @@ class EmbeddedSession:
 
     @property
     def expired(self) -> bool:
+        """True once the session ended, here or by another client reaping it."""
+        if not self._ended.is_set() and not self._state._alive(self._id):
+            self._ended.set()
         return self._ended.is_set()
 
     def renew(self) -> None:
@@ -67,8 +71,9 @@ class EmbeddedSession:
                 log.warning("session %d: store busy, renewal retried", self._id)
 
     def close(self) -> None:
-        if self._ended.is_set():
+        if self._closed:
             return
+        self._closed = True
         self._ended.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
@@ -123,6 +128,13 @@ class EmbeddedState:
                 (now + ttl, id, now),
             )
             return cur.rowcount == 1
+
+    def _alive(self, id: int) -> bool:
+        with self._db.read() as cur:
+            row = cur.execute(
+                "SELECT 1 FROM sessions WHERE id = ? AND expires >= ?", (id, time.time())
+            ).fetchone()
+        return row is not None
 
     def _end(self, ids: Iterable[int]) -> None:
         with self._db.write() as cur:
