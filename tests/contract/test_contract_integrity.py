@@ -16,8 +16,8 @@ from midonet.model import (
     PortGroup,
     PortType,
     Route,
-    RouteType,
     Router,
+    RouteType,
     Rule,
     RuleType,
 )
