@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -223,9 +224,8 @@ def test_bgp_peer(violated: Violated) -> None:
     assert p.connect_retry is None
     assert violated(lambda: BgpPeer(as_number=0, address=V4("192.0.2.2"))) == {"as_number"}
     for name, bad in (("keep_alive", 4), ("hold_time", 7201), ("connect_retry", 3601)):
-        assert violated(
-            lambda name=name, bad=bad: BgpPeer(as_number=1, address=V4("192.0.2.2"), **{name: bad})
-        ) == {name}
+        kwargs: dict[str, Any] = {name: bad}
+        assert violated(partial(BgpPeer, as_number=1, address=V4("192.0.2.2"), **kwargs)) == {name}
     assert violated(
         lambda: BgpPeer(as_number=1, address=V4("192.0.2.2"), keep_alive=60, hold_time=60)
     ) == {"keep_alive"}
