@@ -1,40 +1,18 @@
 """The store contract suite runs once per backend.
 
-A backend fixture gives a URL (for other processes, through `open_store`) and opens
-clients on one shared database. To add a backend (e.g. ZooKeeper), add an entry to
-BACKENDS that starts it and yields its `Backend`.
+The `backend` fixture gives a URL (for other processes, through `open_store`) and
+opens clients on one shared database; backends are listed in `store_backends`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_backends import BACKENDS, Backend
 
-from midonet.store import Store, open_store
-
-
-@dataclass
-class Backend:
-    name: str
-    url: str
-
-    def open(self) -> Store:
-        """A new client of the same database (as another service would have)."""
-        return open_store(self.url)
-
-
-@contextmanager
-def _embedded(tmp_path: Path) -> Iterator[Backend]:
-    yield Backend("embedded", f"embedded:{tmp_path / 'nsdb.db'}")
-
-
-BACKENDS: dict[str, Callable[[Path], contextmanager[Backend]]] = {  # type: ignore[type-arg]
-    "embedded": _embedded,
-}
+from midonet.store import Store
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -1,0 +1,34 @@
+"""The backends the contract suite runs against.
+
+To add one (e.g. ZooKeeper), add an entry to BACKENDS: a context manager that starts
+what it needs in `tmp_path` and yields a `Backend` whose URL `open_store` accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from midonet.store import Store, open_store
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+
+    def open(self) -> Store:
+        """A new client of the same database (as another service would have)."""
+        return open_store(self.url)
+
+
+@contextmanager
+def embedded(tmp_path: Path) -> Iterator[Backend]:
+    yield Backend("embedded", f"embedded:{tmp_path / 'nsdb.db'}")
+
+
+BACKENDS: dict[str, Callable[[Path], AbstractContextManager[Backend]]] = {
+    "embedded": embedded,
+}
