@@ -319,6 +319,7 @@ class _Parser:
         _assign(obj, path, value)
 
     def key(self) -> Path:
+        start = self.pos
         pieces: list[_Piece] = []
         while True:
             ch = self.peek()
@@ -335,9 +336,9 @@ class _Parser:
                 break
         if not pieces:
             raise self.error(f"expected a key, found {self.describe()}")
-        return self._path(pieces)
+        return self._path(pieces, start)
 
-    def _path(self, pieces: list[_Piece]) -> Path:
+    def _path(self, pieces: list[_Piece], start: int) -> Path:
         elements, literal = [""], [False]
         for piece in pieces:
             if piece.quoted:
@@ -349,7 +350,7 @@ class _Parser:
             elements.extend(rest)
             literal.extend(False for _ in rest)
         if any(not e and not lit for e, lit in zip(elements, literal, strict=True)):
-            raise self.error("empty element in key (a leading, trailing or double '.')")
+            raise self.error("empty element in key (a leading, trailing or double '.')", start)
         return tuple(elements)
 
     def value(self, path: Path | None) -> _Raw:

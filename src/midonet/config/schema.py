@@ -150,7 +150,7 @@ class Schema:
         for i in range(1, len(parts)):
             parent = self._specs.get(".".join(parts[:i]))
             if parent is not None:
-                return f"{parent.name} is a {parent.type.name} value, it has no key {name}"
+                return f"{parent.name} is a value, not a section: there is no key {name}"
         if any(name.startswith(section + ".") for section in self._open):
             return None
         guess = difflib.get_close_matches(name, self._specs, n=1, cutoff=0.8)
