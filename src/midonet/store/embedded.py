@@ -133,7 +133,8 @@ class EmbeddedStore:
 
     `kinds`, `bindings` and `hooks` default to the project's model; tests pass their
     own. `poll_interval` is how often the change feed probes the file for other
-    processes' commits; `changelog_keep` bounds the change log.
+    processes' commits while they are busy (`max_poll_interval` while quiet);
+    `changelog_keep` bounds the change log.
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class EmbeddedStore:
         bindings: Iterable[Binding] | None = None,
         hooks: Sequence[Hook] | None = None,
         poll_interval: float = 0.002,
+        max_poll_interval: float = 0.02,
         busy_timeout: float = 30.0,
         changelog_keep: int = 100_000,
     ) -> None:
@@ -173,6 +175,7 @@ class EmbeddedStore:
             self._codec.decode,
             json.loads,
             interval=poll_interval,
+            max_interval=max_poll_interval,
             on_idle=self._reap,
         )
 
@@ -210,18 +213,16 @@ class EmbeddedStore:
 
     def get(self, cls: type[T], id: uuid.UUID) -> Versioned[T]:
         kind = self.schema.kind_of(cls)
-        with self._db.read() as cur:
-            found = self._read(cur, kind, id)
-        if found is None:
+        row = self._db.query_one(
+            "SELECT version, data FROM objects WHERE kind = ? AND id = ?", (kind, str(id))
+        )
+        if row is None:
             raise NotFound(kind, id)
-        return found  # type: ignore[return-value]
+        return Versioned(self._codec.decode(kind, str(id), row[0], row[1]), row[0])  # type: ignore[arg-type]
 
     def exists(self, cls: type[ModelObject], id: uuid.UUID) -> bool:
         kind = self.schema.kind_of(cls)
-        with self._db.read() as cur:
-            row = cur.execute(
-                "SELECT 1 FROM objects WHERE kind = ? AND id = ?", (kind, str(id))
-            ).fetchone()
+        row = self._db.query_one("SELECT 1 FROM objects WHERE kind = ? AND id = ?", (kind, str(id)))
         return row is not None
 
     def list(

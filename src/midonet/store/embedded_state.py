@@ -130,10 +130,9 @@ class EmbeddedState:
             return cur.rowcount == 1
 
     def _alive(self, id: int) -> bool:
-        with self._db.read() as cur:
-            row = cur.execute(
-                "SELECT 1 FROM sessions WHERE id = ? AND expires >= ?", (id, time.time())
-            ).fetchone()
+        row = self._db.query_one(
+            "SELECT 1 FROM sessions WHERE id = ? AND expires >= ?", (id, time.time())
+        )
         return row is not None
 
     def _end(self, ids: Iterable[int]) -> None:
@@ -161,11 +160,9 @@ class EmbeddedState:
 
     def reap_expired(self) -> int:
         now = time.time()
-        with self._db.read() as cur:  # the common case: nothing to reap, no write lock
-            if cur.execute("SELECT 1 FROM sessions WHERE expires < ? LIMIT 1", (now,)).fetchone():
-                pass
-            else:
-                return 0
+        # The common case: nothing to reap, and no write lock taken to find out.
+        if not self._db.query_one("SELECT 1 FROM sessions WHERE expires < ? LIMIT 1", (now,)):
+            return 0
         with self._db.write() as cur:
             ended = self._reap_in(cur, time.time())
         if ended:
@@ -191,12 +188,10 @@ class EmbeddedState:
     # --- entries -------------------------------------------------------------------
 
     def get(self, table: str, key: str) -> StateEntry | None:
-        with self._db.read() as cur:
-            row = cur.execute(
-                "SELECT value, version, session FROM state s "
-                f"WHERE tbl = ? AND key = ? AND {_LIVE}",
-                (table, key, time.time()),
-            ).fetchone()
+        row = self._db.query_one(
+            f"SELECT value, version, session FROM state s WHERE tbl = ? AND key = ? AND {_LIVE}",
+            (table, key, time.time()),
+        )
         return None if row is None else StateEntry(json.loads(row[0]), row[1], row[2])
 
     def entries(self, table: str) -> dict[str, StateEntry]:

@@ -3,11 +3,12 @@
 Every write appends to the `changes` table in the same transaction, so the log's
 order is the commit order of all processes. Each store runs one feed thread that
 probes the file cheaply (`PRAGMA data_version`, which moves when another connection
-commits) every `interval` seconds, or at once when its own process wrote, reads the
-new log rows in one snapshot, and offers the latest value of each followed entry to
-its watches. Watches drop anything not newer than what they hold, so the snapshot a
-watch starts from and the log can overlap safely. When the log was pruned past the
-feed's position, the feed re-reads the followed entries from the tables instead.
+commits) every `interval` seconds (backing off to `max_interval` after a quiet
+second), or at once when its own process wrote; it reads the new log rows in one
+snapshot and offers the latest value of each followed entry to its watches. Watches
+drop anything not newer than what they hold, so the snapshot a watch starts from and
+the log can overlap safely. When the log was pruned past the feed's position, the
+feed re-reads the followed entries from the tables instead.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ChangeFeed:
         load: Load,
         *,
         interval: float,
+        max_interval: float | None = None,
         on_idle: Callable[[], None] | None = None,
         idle_every: float = 0.5,
     ) -> None:
@@ -50,6 +52,7 @@ class ChangeFeed:
         self._decode = decode
         self._load = load
         self._interval = interval
+        self._max_interval = max(interval, max_interval or interval * 10)
         self._on_idle = on_idle
         self._idle_every = idle_every
         self._lock = threading.Lock()  # one batch or registration at a time
@@ -108,14 +111,20 @@ class ChangeFeed:
 
     def _run(self) -> None:
         next_idle = time.monotonic() + self._idle_every
+        interval, quiet_since = self._interval, time.monotonic()
         while not self._stop.is_set():
-            kicked = self._kick.wait(self._interval)
+            kicked = self._kick.wait(interval)
             self._kick.clear()
             if self._stop.is_set():
                 return
             try:
                 if kicked or self._changed():
                     self.poll()
+                    interval, quiet_since = self._interval, time.monotonic()
+                elif time.monotonic() - quiet_since > 1.0:
+                    # Probe less often while nothing changes, to keep idle cost low;
+                    # the first change after a quiet spell waits at most max_interval.
+                    interval = min(interval * 2, self._max_interval)
                 if self._on_idle is not None and time.monotonic() >= next_idle:
                     next_idle = time.monotonic() + self._idle_every
                     self._on_idle()

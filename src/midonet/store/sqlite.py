@@ -22,6 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from midonet.errors import StoreUnavailable
 
@@ -130,6 +131,13 @@ class Database:
                     cur.execute("COMMIT")
                 finally:
                     cur.close()
+
+    def query_one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+        """One statement's first row; a single statement needs no explicit transaction
+        to be consistent."""
+        with self.lock:
+            row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+            return row
 
     def data_version(self) -> int:
         """Changes when another connection commits (SQLite's cheap change probe)."""
