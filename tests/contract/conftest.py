@@ -6,6 +6,7 @@ opens clients on one shared database; backends are listed in `store_backends`.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,3 +35,10 @@ def other(backend: Backend) -> Iterator[Store]:
     s = backend.open()
     yield s
     s.close()
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """Like pytest's, but removed as soon as the test ends (pytest keeps its last runs)."""
+    with tempfile.TemporaryDirectory(prefix="midonet-store-") as tmp:
+        yield Path(tmp)

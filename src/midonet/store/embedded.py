@@ -159,7 +159,11 @@ class EmbeddedStore:
         self._commits = 0
         self.path = str(path)
         self._db = db.Database(self.path, busy_timeout=busy_timeout)
-        self._db.create_schema()
+        try:
+            self._db.create_schema()
+        except BaseException:
+            self._db.close()
+            raise
         # A file gets a second connection so the feed's probes never wait behind this
         # process's transactions; in memory there is only one database to share.
         self._feed_db = (

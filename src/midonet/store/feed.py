@@ -104,10 +104,20 @@ class ChangeFeed:
         self._kick.set()
 
     def stop(self) -> None:
+        """End the thread, and every watch: their iterators finish."""
         self._stop.set()
         self._kick.set()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=10)
+        with self._lock:
+            watches = [
+                w
+                for index in (self._by_object, self._by_kind, self._by_table)
+                for ws in index.values()
+                for w in ws
+            ]
+        for watch in watches:
+            watch.close()
 
     def _run(self) -> None:
         next_idle = time.monotonic() + self._idle_every

@@ -74,14 +74,17 @@ class Database:
             raise StoreUnavailable(f"cannot open {path}: {e}") from e
 
     def create_schema(self) -> None:
-        with self.write() as cur:
-            (version,) = cur.execute("PRAGMA user_version").fetchone()
-            if version > SCHEMA_VERSION:
-                raise StoreUnavailable(f"{self.path} has schema {version}, newer than this code")
-            for statement in _DDL.split(";"):
-                if statement.strip():
-                    cur.execute(statement)
-            cur.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        try:
+            with self.write() as cur:
+                (version,) = cur.execute("PRAGMA user_version").fetchone()
+                if version > SCHEMA_VERSION:
+                    raise StoreUnavailable(f"{self.path} has schema {version}, newer than ours")
+                for statement in _DDL.split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                cur.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as e:
+            raise StoreUnavailable(f"{self.path} is not a usable store: {e}") from e
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Cursor]:
@@ -90,22 +93,17 @@ class Database:
             if self._depth:
                 raise RuntimeError("a transaction is already open on this thread: use it")
             cur = self.conn.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as e:
-                raise StoreUnavailable(f"{self.path}: cannot take the write lock: {e}") from e
             self._depth += 1
             try:
+                cur.execute("BEGIN IMMEDIATE")
                 yield cur
+                cur.execute("COMMIT")
+            except sqlite3.OperationalError as e:  # locked past the timeout, I/O, full
+                self._rollback()
+                raise StoreUnavailable(f"{self.path}: {e}") from e
             except BaseException:
-                cur.execute("ROLLBACK")
+                self._rollback()
                 raise
-            else:
-                try:
-                    cur.execute("COMMIT")
-                except sqlite3.OperationalError as e:
-                    cur.execute("ROLLBACK")
-                    raise StoreUnavailable(f"{self.path}: commit failed: {e}") from e
             finally:
                 self._depth -= 1
                 cur.close()
@@ -115,34 +113,48 @@ class Database:
         """A consistent snapshot for several statements (or the open transaction's)."""
         with self.lock:
             cur = self.conn.cursor()
-            if self._depth:
-                try:
-                    yield cur
-                finally:
-                    cur.close()
-                return
-            cur.execute("BEGIN")
+            nested = self._depth > 0
             self._depth += 1
             try:
+                if not nested:
+                    cur.execute("BEGIN")
                 yield cur
+                if not nested:
+                    cur.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                if not nested:
+                    self._rollback()
+                raise StoreUnavailable(f"{self.path}: {e}") from e
+            except BaseException:
+                if not nested:
+                    self._rollback()
+                raise
             finally:
                 self._depth -= 1
-                try:
-                    cur.execute("COMMIT")
-                finally:
-                    cur.close()
+                cur.close()
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (e.g. disk full); then there is nothing to do.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def query_one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
         """One statement's first row; a single statement needs no explicit transaction
         to be consistent."""
         with self.lock:
-            row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+            try:
+                row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+            except sqlite3.OperationalError as e:
+                raise StoreUnavailable(f"{self.path}: {e}") from e
             return row
 
     def data_version(self) -> int:
         """Changes when another connection commits (SQLite's cheap change probe)."""
         with self.lock:
-            (value,) = self.conn.execute("PRAGMA data_version").fetchone()
+            try:
+                (value,) = self.conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.OperationalError as e:
+                raise StoreUnavailable(f"{self.path}: {e}") from e
             return int(value)
 
     def close(self) -> None:

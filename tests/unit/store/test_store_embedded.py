@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from store_models import Box, Item, Label, open_test_store
 
-from midonet.errors import ConcurrentModification, NotFound, ReferenceConflict
+from midonet.errors import ConcurrentModification, NotFound, ReferenceConflict, StoreUnavailable
 from midonet.model.base import ModelObject
 from midonet.store import open_store
 from midonet.store.base import Create, Delete, Update
@@ -82,13 +82,13 @@ def test_unknown_kind_is_refused(mem: EmbeddedStore) -> None:
 
 def test_watch_resynchronises_after_the_log_was_pruned(tmp_path: Path) -> None:
     path = tmp_path / "nsdb.db"
-    with open_test_store(path) as watcher, open_test_store(path) as writer:
+    # The watcher's feed only polls when told to, so the log can be pruned under it.
+    lazy = open_test_store(path, poll_interval=3600, max_poll_interval=3600)
+    with lazy as watcher, open_test_store(path) as writer:
         keep, gone = Label(text="keep"), Label(text="gone")
         writer.commit([Create(keep), Create(gone)])
         w = watcher.watch(Label)
         w.wait_until(lambda v: len(v) == 2)
-        # Stop the watcher's feed from seeing the log, then write and prune it away.
-        watcher._feed.stop()
         writer.commit([Update(keep.replace(text="kept")), Delete(Label, gone.id)])
         writer.prune_changelog(keep=0)
         watcher._feed.poll()
@@ -119,6 +119,22 @@ def test_stale_expected_version_in_a_transaction(mem: EmbeddedStore) -> None:
     with pytest.raises(ConcurrentModification), mem.transaction() as tx:
         tx.update(box.replace(name="mine"), expected_version=v)
     assert mem.get(Box, box.id).obj.name == "other"
+
+
+def test_closing_the_store_ends_its_watches() -> None:
+    store = open_test_store()
+    w = store.watch(Box)
+    store.create(Box())
+    store.close()
+    assert len(list(w)) == 1
+    assert w.closed
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreUnavailable, match=r"not a (usable store|database)"):
+        open_test_store(path)
 
 
 def test_open_store_urls(tmp_path: Path) -> None:
