@@ -64,7 +64,7 @@ class IPv6Ext:
     def encode(self, next_header: int) -> bytes:
         size = 2 + len(self.data)
         if self.kind == IP_PROTO_AH:
-            units, ok = size // 4 - 2, size % 4 == 0 and size >= 12
+            units, ok = size // 4 - 2, size % 4 == 0 and size >= 8
         else:
             units, ok = size // 8 - 1, size % 8 == 0
         if not ok or units > 255 or self.kind not in _EXTENSIONS - {IP_PROTO_IPV6_FRAG}:

@@ -19,11 +19,14 @@ FLAG_VNI_VALID = 0x08  # the "I" flag
 
 @dataclass(frozen=True, slots=True)
 class VXLAN:
-    """A VXLAN header and the frame it carries. Reserved bits are sent as zero."""
+    """A VXLAN header and the frame it carries. The reserved fields are kept, since
+    extensions use them (GBP's group policy id, GPE's next protocol)."""
 
     vni: int
     payload: Ethernet
     flags: int = FLAG_VNI_VALID
+    reserved1: int = 0  # the 24 bits after the flags
+    reserved2: int = 0  # the 8 bits after the VNI
 
     @classmethod
     def from_bytes(cls, buf: bytes | bytearray | memoryview, verify: bool = True) -> VXLAN:
@@ -31,13 +34,20 @@ class VXLAN:
         return decode(bytes(buf), 0, len(buf), verify)
 
     def serialize(self) -> bytes:
-        if not (0 <= self.vni <= 0xFFFFFF and 0 <= self.flags <= 0xFF):
-            raise MalformedPacket("VXLAN", "VNI exceeds 24 bits or flags exceed 8")
-        return _HEADER.pack(self.flags << 24, self.vni << 8) + self.payload.serialize()
+        if not (
+            0 <= self.vni <= 0xFFFFFF
+            and 0 <= self.flags <= 0xFF
+            and 0 <= self.reserved1 <= 0xFFFFFF
+            and 0 <= self.reserved2 <= 0xFF
+        ):
+            raise MalformedPacket("VXLAN", "a field exceeds its width")
+        words = _HEADER.pack(self.flags << 24 | self.reserved1, self.vni << 8 | self.reserved2)
+        return words + self.payload.serialize()
 
 
 def decode(buf: bytes, off: int, end: int, verify: bool) -> VXLAN:
     if end - off < HEADER_LEN:
         raise MalformedPacket("VXLAN", f"{end - off} bytes, the header needs {HEADER_LEN}")
     word0, word1 = _HEADER.unpack_from(buf, off)
-    return VXLAN(word1 >> 8, ethernet.decode(buf, off + HEADER_LEN, end, verify), word0 >> 24)
+    inner = ethernet.decode(buf, off + HEADER_LEN, end, verify)
+    return VXLAN(word1 >> 8, inner, word0 >> 24, word0 & 0xFFFFFF, word1 & 0xFF)
