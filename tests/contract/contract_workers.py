@@ -89,3 +89,14 @@ def hold_and_hang(url: str, port: uuid.UUID, host: uuid.UUID, ready: Any) -> Non
     NatLeases(store.state).try_lease(host, "192.0.2.1", 0, "hung", session)
     ready.set()
     time.sleep(600)
+
+
+def open_and_create(url: str, count: int, barrier: Any) -> None:
+    """Open the store at the same moment as the others, then write concurrently."""
+    barrier.wait()
+    store = open_store(url)
+    try:
+        for i in range(count):
+            store.create(Router(name=f"concurrent-{i}"))
+    finally:
+        store.close()

@@ -43,6 +43,19 @@ def spawn() -> Iterator[Any]:
         process.join(timeout=TIMEOUT)
 
 
+def test_processes_open_a_fresh_store_and_write_at_once(backend: Backend, spawn: Any) -> None:
+    processes, count = 4, 50
+    barrier = CTX.Barrier(processes, timeout=TIMEOUT)
+    children = [
+        spawn(workers.open_and_create, backend.url, count, barrier) for _ in range(processes)
+    ]
+    for child in children:
+        child.join(timeout=TIMEOUT)
+        assert child.exitcode == 0
+    with backend.open() as store:
+        assert len(store.list(Router)) == processes * count
+
+
 def test_racing_updates_with_the_same_version_have_one_winner(
     backend: Backend, store: Store, spawn: Any
 ) -> None:
