@@ -12,12 +12,22 @@ from midonet.config.bootstrap import bootstrap_config, local_layers, parse_ini, 
 from midonet.config.duration import Duration
 from midonet.config.hocon import Document, HoconSyntaxError, loads, parse
 from midonet.config.hocon_writer import dumps
-from midonet.config.layer import Config, ConfigLayer, Setting, host_layer, template_layer
+from midonet.config.layer import (
+    SCHEMA_LAYER,
+    Config,
+    ConfigLayer,
+    Setting,
+    host_layer,
+    template_layer,
+)
 from midonet.config.schema import SCHEMA, InvalidConfig, InvalidValue, Schema, UnknownKey
+from midonet.config.template import BUILTIN_TEMPLATES, builtin_template
 from midonet.config.valuetype import KeySpec, TypedValue
 
 __all__ = [
+    "BUILTIN_TEMPLATES",
     "SCHEMA",
+    "SCHEMA_LAYER",
     "Config",
     "ConfigLayer",
     "Document",
@@ -31,6 +41,7 @@ __all__ = [
     "TypedValue",
     "UnknownKey",
     "bootstrap_config",
+    "builtin_template",
     "dumps",
     "host_layer",
     "loads",

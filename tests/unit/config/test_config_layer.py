@@ -6,6 +6,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from midonet.config.duration import Duration
 from midonet.config.layer import (
@@ -15,8 +17,17 @@ from midonet.config.layer import (
     host_layer,
     template_layer,
 )
-from midonet.config.schema import InvalidValue, UnknownKey
+from midonet.config.schema import SCHEMA, InvalidValue, UnknownKey
 from midonet.config.template import BUILTIN_TEMPLATES, builtin_template
+from midonet.config.valuetype import (
+    BoolType,
+    DurationType,
+    EnumType,
+    IntType,
+    KeySpec,
+    StringType,
+    TypedValue,
+)
 from midonet.errors import ConfigError
 
 HOST = uuid.UUID("a5ff1460-d00c-11e4-8830-0800200c9a66")
@@ -221,3 +232,31 @@ def test_builtin_templates() -> None:
     assert cfg.get("agent.minions.flow_state.blocks_per_port") == 2048
     with pytest.raises(ConfigError, match="no built-in template 'agent-tiny'"):
         builtin_template("agent-tiny")
+
+
+def _values_for(spec: KeySpec) -> st.SearchStrategy[TypedValue]:
+    kind = spec.type
+    if isinstance(kind, BoolType):
+        return st.booleans()
+    if isinstance(kind, IntType):
+        return st.integers(kind.minimum, kind.maximum)
+    if isinstance(kind, DurationType):
+        return st.integers(0, 10**15).map(Duration)
+    if isinstance(kind, EnumType):
+        return st.sampled_from(kind.choices)
+    assert isinstance(kind, StringType)
+    return st.text()
+
+
+@st.composite
+def _layers(draw: st.DrawFn) -> dict[str, TypedValue]:
+    specs = draw(st.lists(st.sampled_from(list(SCHEMA)), max_size=12, unique_by=lambda k: k.name))
+    return {spec.name: draw(_values_for(spec)) for spec in specs}
+
+
+@given(_layers())
+def test_any_layer_round_trips_through_hocon_and_dict(values: dict[str, TypedValue]) -> None:
+    lay = ConfigLayer("host:h", values)
+    assert dict(lay) == values
+    assert ConfigLayer.from_hocon("host:h", lay.to_hocon()) == lay
+    assert ConfigLayer("host:h", json.loads(json.dumps(lay.to_dict()))) == lay
