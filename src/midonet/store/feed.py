@@ -124,7 +124,10 @@ class ChangeFeed:
         interval, quiet_since = self._interval, time.monotonic()
         while not self._stop.is_set():
             kicked = self._kick.wait(interval)
-            self._kick.clear()
+            if kicked:
+                # Clear only a kick we saw: one set after a timed-out wait stays set
+                # for the next turn instead of being lost.
+                self._kick.clear()
             if self._stop.is_set():
                 return
             try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -66,12 +67,30 @@ class Database:
             self.conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             if not self.memory:
                 # WAL lets readers (other processes' watchers) run beside the writer.
-                self.conn.execute("PRAGMA journal_mode=WAL")
+                self._use_wal(busy_timeout)
             # NORMAL in WAL mode survives a process crash; only power loss may drop
             # the last transactions.
             self.conn.execute(f"PRAGMA synchronous={synchronous}")
         except sqlite3.Error as e:
             raise StoreUnavailable(f"cannot open {path}: {e}") from e
+
+    def _use_wal(self, timeout: float) -> None:
+        """Switch the file to WAL. Switching needs the file to itself and SQLite does
+        not wait for that (no busy handler), so processes opening a new file together
+        retry here."""
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            try:
+                (mode,) = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                if str(mode).lower() == "wal":
+                    return
+            except sqlite3.OperationalError:
+                pass  # locked by another process switching it: try again
+            if time.monotonic() >= deadline:
+                raise StoreUnavailable(f"cannot switch {self.path} to WAL mode")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def create_schema(self) -> None:
         try:
