@@ -20,18 +20,29 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midonet.errors import NotFound
 from midonet.model.base import BINDINGS, MODEL_TYPES, Binding, ModelObject
 from midonet.store import sqlite as db
-from midonet.store.base import Committed, Create, Delete, Op, T, Update, Versioned
+from midonet.store.base import (
+    Committed,
+    Create,
+    Delete,
+    Op,
+    Store,
+    T,
+    Transaction,
+    Update,
+    Versioned,
+)
 from midonet.store.config import ConfigLayers
 from midonet.store.derive import default_hooks
-from midonet.store.embedded_state import EmbeddedState
+from midonet.store.embedded_state import EmbeddedSession, EmbeddedState
 from midonet.store.feed import ChangeFeed
 from midonet.store.integrity import Hook, Schema, Staging
 from midonet.store.query import check_fields, matches
+from midonet.store.state import Session, StateStore
 from midonet.store.watch import Change, Dispatcher, Watch
 
 _CACHE_SIZE = 65536
@@ -147,7 +158,7 @@ class EmbeddedStore:
         poll_interval: float = 0.002,
         max_poll_interval: float = 0.02,
         busy_timeout: float = 30.0,
-        changelog_keep: int = 100_000,
+        changelog_keep: int = 20_000,
     ) -> None:
         self.schema = Schema(
             MODEL_TYPES if kinds is None else kinds, BINDINGS if bindings is None else bindings
@@ -156,7 +167,6 @@ class EmbeddedStore:
         self._hooks = [h for h in all_hooks if h.kind in self.schema.kinds]
         self._codec = _Codec(self.schema)
         self._keep = changelog_keep
-        self._commits = 0
         self.path = str(path)
         self._db = db.Database(self.path, busy_timeout=busy_timeout)
         try:
@@ -180,7 +190,7 @@ class EmbeddedStore:
             json.loads,
             interval=poll_interval,
             max_interval=max_poll_interval,
-            on_idle=self._reap,
+            on_idle=self._maintain,
         )
 
     # --- plumbing ------------------------------------------------------------------
@@ -194,8 +204,17 @@ class EmbeddedStore:
                 self._dispatcher = Dispatcher()
             return self._dispatcher
 
-    def _reap(self) -> None:
+    def _maintain(self) -> None:
+        """Housekeeping on the feed thread: reap expired sessions, bound the log."""
         self._state.reap_expired()
+        row = self._db.query_one(
+            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - "
+            "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'pruned_through')",
+            (),
+        )
+        if row is not None and row[0] is not None and row[0] > self._keep * 1.25:
+            with self._db.write() as cur:
+                db.prune(cur, self._keep)
 
     def _read(self, cur: Any, kind: str, id: uuid.UUID) -> Versioned[ModelObject] | None:
         row = cur.execute(
@@ -299,9 +318,6 @@ class EmbeddedStore:
                     (kind, key, version, data),
                 )
                 committed[(kind, id)] = version
-        self._commits += 1
-        if self._commits % 1000 == 0:
-            db.prune(cur, self._keep)
         return committed
 
     def create(self, obj: ModelObject) -> int:
@@ -367,3 +383,18 @@ class EmbeddedStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+if TYPE_CHECKING:  # the backend satisfies the protocols (checked by mypy)
+
+    def _is_store(s: EmbeddedStore) -> Store:
+        return s
+
+    def _is_state(s: EmbeddedState) -> StateStore:
+        return s
+
+    def _is_session(s: EmbeddedSession) -> Session:
+        return s
+
+    def _is_transaction(t: _Transaction) -> Transaction:
+        return t

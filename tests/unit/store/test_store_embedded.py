@@ -13,6 +13,7 @@ from midonet.model.base import ModelObject
 from midonet.store import open_store
 from midonet.store.base import Create, Delete, Update
 from midonet.store.embedded import EmbeddedStore
+from midonet.store.watch import wait_until
 
 
 def test_versions_grow_and_survive_reopen(tmp_path: Path) -> None:
@@ -103,6 +104,23 @@ def test_an_update_from_a_stale_read_rewrites_bindings(mem: EmbeddedStore) -> No
     mem.create(item.replace(box_id=box.id))
     mem.update(box.replace(name="stale"))
     assert mem.get(Item, item.id).obj.box_id is None
+
+
+def test_the_change_log_is_bounded(tmp_path: Path) -> None:
+    with open_test_store(tmp_path / "nsdb.db", changelog_keep=10) as store:
+        box = Box()
+        store.create(box)
+        for i in range(100):
+            store.update(box.replace(name=str(i)))
+
+        def log_size() -> int:
+            row = store._db.query_one("SELECT count(*) FROM changes", ())
+            assert row is not None
+            return int(row[0])
+
+        wait_until(lambda: log_size() <= 10, timeout=10)
+        with store.watch(Box) as w:
+            assert w.wait_until(lambda v: box.id in v)[box.id].name == "99"
 
 
 def test_reference_conflict_leaves_nothing_behind(mem: EmbeddedStore) -> None:
