@@ -72,11 +72,29 @@ def test_configuration_layers_are_shared(store: Store, other: Store) -> None:
     store.config.set_host(host, {"agent.loggers.root": "DEBUG"})
     store.config.assign(host, "default")
     assert other.config.layers_for(host) == [
-        {"agent.loggers.root": "DEBUG"},
         {"agent.loggers.root": "INFO"},
+        {"agent.loggers.root": "DEBUG"},
     ]
     other.config.update_template("default", set={"cluster.rest_api.http_port": 8181})
     assert store.config.template("default") == {
         "agent.loggers.root": "INFO",
         "cluster.rest_api.http_port": 8181,
     }
+
+
+def test_typed_layers_round_trip_and_stack(store: Store, other: Store) -> None:
+    from midonet.config.layer import ConfigLayer, host_layer
+    from midonet.config.template import builtin_template
+
+    host = uuid.uuid4()
+    store.config.save(builtin_template("agent-compute-large").renamed("template:compute"))
+    store.config.save(ConfigLayer("template:default", {"agent.midolman.simulation_threads": 1}))
+    store.config.save(ConfigLayer(host_layer(host), {"agent.datapath.max_flow_count": 1000}))
+    store.config.assign(host, "compute")
+    config = other.config.node_config(host)
+    assert config.get("agent.midolman.simulation_threads") == 2  # the template wins
+    assert config.origin("agent.midolman.simulation_threads") == "template:compute"
+    assert config.get("agent.datapath.max_flow_count") == 1000  # the host wins
+    assert other.config.load("template:compute") == builtin_template("agent-compute-large").renamed(
+        "template:compute"
+    )

@@ -2,9 +2,10 @@
 
 As in MidoNet's NSDB, configuration lives in three places: *templates* by name
 (e.g. "default", "agent-compute-medium"), per-host *overrides* by host id, and the
-*template mappings* that assign a template to a host. A layer is plain data: dotted
-key → JSON value (the configuration schema, `midonet.config`, gives them types). Each
-is stored as one state-table entry, so a layer changes atomically and can be watched.
+*template mappings* that assign a template to a host. A layer is stored as plain data,
+dotted key → JSON value, in one state-table entry, so it changes atomically and can
+be watched; `load`/`save`/`node_config` convert to and from `midonet.config`'s typed
+`ConfigLayer` (named "template:<name>" / "host:<uuid>"), validated by its schema.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
+from midonet.config.layer import Config, ConfigLayer, host_layer, template_layer
+from midonet.config.schema import SCHEMA, Schema
 from midonet.store.state import JSON, StateStore
 from midonet.store.watch import Change, Watch
 
@@ -95,13 +98,36 @@ class ConfigLayers:
         return {uuid.UUID(k): str(e.value) for k, e in self.state.entries(MAPPINGS).items()}
 
     def layers_for(self, host_id: uuid.UUID) -> list[Layer]:
-        """The stored layers that apply to a host, strongest first: its overrides,
-        its template, then the default template (when different)."""
+        """The stored layers that apply to a host, lowest precedence first (as
+        `midonet.config.Config` stacks them): the default template, the host's
+        template when another one is assigned, then the host's own values."""
+        return [self._read(*_address(name)) for name in self._names_for(host_id)]
+
+    # --- typed layers (midonet.config) ---------------------------------------------
+
+    def load(self, name: str, *, schema: Schema = SCHEMA) -> ConfigLayer:
+        """The stored layer "template:<name>" or "host:<uuid>", validated."""
+        return ConfigLayer(name, self._read(*_address(name)), schema=schema)
+
+    def save(self, layer: ConfigLayer) -> None:
+        """Store a typed layer under its name, replacing what was there."""
+        table, key = _address(layer.name)
+        self.state.put(table, key, _layer(layer.to_dict()))
+
+    def node_config(self, host_id: uuid.UUID, *, schema: Schema = SCHEMA) -> Config:
+        """The stored part of a node's configuration (local files and the environment
+        go on top, see `Config.with_layer`)."""
+        return Config(
+            (self.load(n, schema=schema) for n in self._names_for(host_id)), schema=schema
+        )
+
+    def _names_for(self, host_id: uuid.UUID) -> list[str]:
         template = self.template_of(host_id)
-        layers = [self.host(host_id), self.template(template)]
+        names = [template_layer(DEFAULT_TEMPLATE)]
         if template != DEFAULT_TEMPLATE:
-            layers.append(self.template(DEFAULT_TEMPLATE))
-        return layers
+            names.append(template_layer(template))
+        names.append(host_layer(host_id))
+        return names
 
     # --- watches -------------------------------------------------------------------
 
@@ -134,6 +160,19 @@ class ConfigLayers:
             expected = 0 if entry is None else entry.version
             if self.state.put_if(table, key, layer, expected_version=expected) is not None:
                 return layer
+
+
+def _address(name: str) -> tuple[str, str]:
+    """(table, key) of a layer name as `midonet.config.layer` spells them."""
+    scope, _, rest = name.partition(":")
+    if scope == "template" and rest:
+        return TEMPLATES, rest
+    if scope == "host" and rest:
+        try:
+            return HOSTS, str(uuid.UUID(rest))
+        except ValueError:
+            pass
+    raise ValueError(f"not a stored configuration layer: {name!r} (template:NAME or host:UUID)")
 
 
 def _as_layer(value: JSON) -> Layer:

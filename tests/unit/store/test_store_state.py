@@ -170,9 +170,9 @@ def test_config_layers(mem: EmbeddedStore) -> None:
     cfg.assign(host, "compute")
     assert cfg.mappings() == {host: "compute"}
     assert cfg.layers_for(host) == [
-        {"agent.midolman.bgp_keepalive": "30s"},
-        {"agent.datapath.max_flow_count": 20000, "agent.loggers.root": "DEBUG"},
         {"agent.loggers.root": "INFO", "cluster.rest_api.port": 8181},
+        {"agent.datapath.max_flow_count": 20000, "agent.loggers.root": "DEBUG"},
+        {"agent.midolman.bgp_keepalive": "30s"},
     ]
     assert cfg.update_host(host, unset=["agent.midolman.bgp_keepalive"]) == {}
     assert cfg.hosts() == [host]
