@@ -1,0 +1,69 @@
+"""What every authentication provider offers, and the identities it hands out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from midonet.errors import MidonetError
+
+ADMIN = "admin"
+TENANT_ADMIN = "tenant_admin"
+TENANT_USER = "tenant_user"
+
+
+class AuthError(MidonetError):
+    """Bad credentials, a missing or unknown token, or a provider that cannot answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    key: str
+    expires: dt.datetime | None = None
+
+    def expires_text(self) -> str | None:
+        """MidoNet's cookie date format (HttpSupport.SET_COOKIE_EXPIRES_FORMAT)."""
+        if self.expires is None:
+            return None
+        return self.expires.astimezone(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"key": self.key, "expires": self.expires_text()}
+
+
+@dataclass(frozen=True, slots=True)
+class UserIdentity:
+    tenant_id: str
+    tenant_name: str
+    user_id: str
+    token: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: str
+    name: str
+    description: str = ""
+    enabled: bool = True
+
+
+class AuthService(Protocol):
+    def authenticate(self, username: str, password: str, project: str | None) -> Token:
+        """A token for the credentials; `AuthError` when they are refused."""
+        ...
+
+    def authorize(self, token: str | None) -> UserIdentity:
+        """The identity behind `token`; `AuthError` when it is missing or unknown."""
+        ...
+
+    def tenants(self, token: str | None) -> list[Tenant]: ...
+
+    def tenant(self, token: str | None, tenant_id: str) -> Tenant:
+        """One tenant; `AuthError` if the provider cannot tell, LookupError if unknown."""
+        ...

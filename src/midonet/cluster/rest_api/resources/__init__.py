@@ -1,0 +1,1 @@
+"""One module per resource family, each with its field mapping and routes."""
