@@ -76,10 +76,17 @@ class _Codec:
 class _Transaction:
     """A `Transaction` over an open write-locked connection."""
 
-    def __init__(self, store: EmbeddedStore, cur: Any, staging: Staging) -> None:
-        self._store = store
+    def __init__(self, cur: Any, staging: Staging) -> None:
         self._cur = cur
-        self.staging = staging
+        self._staging = staging
+        self.ended = False
+
+    @property
+    def staging(self) -> Staging:
+        # A write after the block would otherwise vanish silently.
+        if self.ended:
+            raise RuntimeError("this transaction has ended; open a new one")
+        return self._staging
 
     def get(self, cls: type[T], id: uuid.UUID) -> Versioned[T]:
         kind = self.staging.schema.kind_of(cls)
@@ -277,7 +284,11 @@ class EmbeddedStore:
     def transaction(self) -> Iterator[_Transaction]:
         with self._db.write() as cur:
             staging = Staging(self.schema, lambda k, i: self._read(cur, k, i), self._hooks)
-            yield _Transaction(self, cur, staging)
+            tx = _Transaction(cur, staging)
+            try:
+                yield tx
+            finally:
+                tx.ended = True
             self._flush(cur, staging)
         self._feed.kick()
 

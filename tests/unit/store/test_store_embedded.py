@@ -46,6 +46,13 @@ def test_store_calls_inside_a_transaction_are_refused(mem: EmbeddedStore) -> Non
         mem.create(Box())
 
 
+def test_a_transaction_cannot_be_used_after_its_block(mem: EmbeddedStore) -> None:
+    with mem.transaction() as tx:
+        pass
+    with pytest.raises(RuntimeError, match="ended"):
+        tx.create(Box())
+
+
 def test_commit_reports_every_write_including_consequences(mem: EmbeddedStore) -> None:
     box, item = Box(), Item()
     mem.create(box)
