@@ -186,9 +186,8 @@ def check_vxlan(vx: VXLAN, layer: Packet) -> None:
 
 
 def check_icmp(msg: ICMP, layer: Packet) -> None:
-    assert isinstance(layer, inet.ICMP)
-    assert (layer.type, layer.code, layer.chksum) == (msg.type, msg.code, msg.checksum)
-    raw = bytes(layer)
+    raw = bytes(layer)  # scapy leaves a body too short for the type's fields Raw
+    assert (raw[0], raw[1], int.from_bytes(raw[2:4])) == (msg.type, msg.code, msg.checksum)
     assert int.from_bytes(raw[4:8]) == msg.rest
     if msg.type in (c.ICMP_ECHO_REQUEST, c.ICMP_ECHO_REPLY):
         assert (layer.id, layer.seq) == (msg.ident, msg.seq)
@@ -383,7 +382,7 @@ tcp_options = st.lists(
     st.sampled_from(
         [("MSS", 1460), ("NOP", None), ("WScale", 7), ("SAckOK", b""), ("Timestamp", (1, 2))]
     ),
-    max_size=5,
+    max_size=3,  # at most 30 bytes: TCP options end at 40
 )
 
 
