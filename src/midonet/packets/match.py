@@ -499,8 +499,10 @@ def _ipv6(buf: bytes | bytearray | memoryview, pos: int, end: int) -> _L3:
         if nh == IP_PROTO_IPV6_FRAG:
             nxt, frag = _IPV6_FRAG.unpack_from(buf, l4)
             if frag & 0xFFF8:
-                ftype = _LATER
-            elif frag & 1 and ftype == _NONE:
+                # What follows is fragment data, not headers: its next header is the
+                # protocol (as OVS keys it), even when an extension header.
+                return (src, dst, nxt, tclass, hlim, _LATER, 0, 0, 0, *_NO_QUOTE)
+            if frag & 1:
                 ftype = _FIRST
             size = 8
         else:
@@ -510,8 +512,6 @@ def _ipv6(buf: bytes | bytearray | memoryview, pos: int, end: int) -> _L3:
                 raise MalformedPacket("IPv6", f"extension header {nh} truncated")
         l4 += size
         nh = nxt
-    if ftype == _LATER:
-        return (src, dst, nh, tclass, hlim, _LATER, 0, 0, 0, *_NO_QUOTE)
     sp = dp = icmp_id = 0
     quote = _NO_QUOTE
     if nh in _TCP_UDP:
