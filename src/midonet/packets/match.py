@@ -130,7 +130,6 @@ _IPV6_EXTENSIONS = frozenset(
         IP_PROTO_AH,
     }
 )
-_M64 = 64
 _NO_QUOTE = (0, 0, 0, 0, 0)
 _ECHO_TYPES = frozenset({ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY})
 _ECHO6_TYPES = frozenset({ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY})
@@ -490,7 +489,7 @@ def _ipv6(buf: bytes | bytearray | memoryview, pos: int, end: int) -> _L3:
     if stop > end:
         raise MalformedPacket("IPv6", f"payload length {plen} exceeds the {end - pos - 40} bytes")
     tclass = (vtf >> 20) & 0xFF
-    src, dst = sh << _M64 | sl, dh << _M64 | dl
+    src, dst = sh << 64 | sl, dh << 64 | dl
     l4 = pos + 40
     ftype = _NONE
     while nh in _IPV6_EXTENSIONS:
@@ -551,4 +550,4 @@ def _ipv6_quote(
             sp, dp = _PORTS.unpack_from(buf, l4)
     elif nh == IP_PROTO_ICMPV6 and end - l4 >= 6 and buf[l4] in _ECHO6_TYPES:
         sp = dp = _ICMP.unpack_from(buf, l4)[2]
-    return (sh << _M64 | sl, dh << _M64 | dl, nh, sp, dp)
+    return (sh << 64 | sl, dh << 64 | dl, nh, sp, dp)
