@@ -18,7 +18,8 @@ Fields (absent ones are 0, b"\\0" * 6 or ()):
     nw_src, nw_dst      int    IPv4 or IPv6 address (the ethertype says which); ARP:
                                sender and target protocol addresses
     nw_proto            int    IP protocol (IPv6: of the upper layer, after the
-                               extension headers); ARP: the opcode
+                               extension headers; for a later fragment, its fragment
+                               header's next header); ARP: the opcode
     nw_tos              int    IPv4 TOS byte / IPv6 traffic class (DSCP and ECN)
     nw_ttl              int    IPv4 TTL / IPv6 hop limit
     frag_type           int    IPFragmentType: NONE, FIRST or LATER
@@ -29,6 +30,12 @@ Fields (absent ones are 0, b"\\0" * 6 or ()):
     icmp_data_proto                    int  error quotes, its protocol (IPv6: the
     icmp_data_src_port, icmp_data_dst_port  fixed header's next header) and its
                                        TCP/UDP ports (a quoted echo: its id in both)
+
+Constructors: `match_frame(frame, in_port, tunnel_key=0, offset=0)` (the hot path),
+`FlowMatch.from_frame(frame, in_port, tunnel_key=0)`, `FlowMatch.from_vxlan(datagram,
+in_port)` / `match_vxlan` (VNI as tunnel key), or keywords: `FlowMatch(nw_proto=6)`.
+Derived keys: `m.replace(**fields)` (NAT rewrites), `m.reversed()` (the reply's key).
+Views for humans: `str(m)`, `ip_version`, `nw_src_ip`, `icmp_type`, `is_icmp_error`...
 
 Truncated or inconsistent input raises `midonet.errors.MalformedPacket`, and nothing
 else, wherever a header whose fields the key holds is cut short: the Ethernet header,
