@@ -22,6 +22,7 @@ from midonet.packets.address import (
 from midonet.packets.arp import ARP
 from midonet.packets.checksum import ChecksumStatus
 from midonet.packets.ethernet import Ethernet, VlanTag
+from midonet.packets.ethernet import decode as _decode
 from midonet.packets.gre import GRE
 from midonet.packets.icmp import ICMP, ICMPQuote
 from midonet.packets.icmpv6 import ICMPv6, ICMPv6Quote
@@ -63,4 +64,5 @@ __all__ = [
 def parse(frame: bytes | bytearray | memoryview, *, verify_checksums: bool = True) -> Ethernet:
     """Decode an Ethernet frame. Raises only MalformedPacket. With `verify_checksums`
     off, every `checksum_status` is NOT_CHECKED and no payload is summed."""
-    return Ethernet.from_bytes(frame, verify_checksums)
+    buf = frame if type(frame) is bytes else bytes(frame)
+    return _decode(buf, 0, len(buf), verify_checksums)

@@ -6,6 +6,7 @@ import struct
 from dataclasses import dataclass
 
 from midonet.errors import MalformedPacket
+from midonet.packets._construct import fast_constructor
 from midonet.packets.constants import ARP_HTYPE_ETHERNET, ETH_TYPE_IPV4
 
 # htype, ptype, hlen, plen, op, sha, spa, tha, tpa
@@ -44,6 +45,9 @@ class ARP:
             raise MalformedPacket("ARP", str(e)) from None
 
 
+_new_arp = fast_constructor(ARP)
+
+
 def decode(buf: bytes, off: int, end: int) -> tuple[ARP | bytes, int]:
     """Decode `buf[off:end]`; returns the message (or the raw bytes of an unsupported
     shape) and where it ends, so the caller can keep the frame's padding."""
@@ -54,4 +58,4 @@ def decode(buf: bytes, off: int, end: int) -> tuple[ARP | bytes, int]:
     if end - off < ARP_LEN:
         raise MalformedPacket("ARP", f"{end - off} bytes, the message needs {ARP_LEN}")
     htype, ptype, _, _, op, sha, spa, tha, tpa = _ARP.unpack_from(buf, off)
-    return ARP(op, sha, spa, tha, tpa, htype, ptype), off + ARP_LEN
+    return _new_arp(op, sha, spa, tha, tpa, htype, ptype), off + ARP_LEN

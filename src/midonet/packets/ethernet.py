@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from midonet.errors import MalformedPacket
 from midonet.packets import arp, ipv4, ipv6
+from midonet.packets._construct import fast_constructor
 from midonet.packets.constants import (
     ETH_TYPE_ARP,
     ETH_TYPE_IPV4,
@@ -72,6 +73,10 @@ class Ethernet:
             raise MalformedPacket("Ethernet", str(e)) from None
 
 
+_new_tag = fast_constructor(VlanTag)
+_new_ethernet = fast_constructor(Ethernet)
+
+
 def _tags(vlans: tuple[VlanTag, ...], ethertype: int) -> bytearray:
     out = bytearray()
     last = len(vlans) - 1
@@ -95,7 +100,7 @@ def decode(buf: bytes, off: int, end: int, verify: bool) -> Ethernet:
             if end - pos < 4:
                 raise MalformedPacket("Ethernet", "VLAN tag truncated")
             tci, next_type = _TAG.unpack_from(buf, pos)
-            tags.append(VlanTag(tci & 0xFFF, tci >> 13, (tci >> 12) & 1, ethertype))
+            tags.append(_new_tag(tci & 0xFFF, tci >> 13, (tci >> 12) & 1, ethertype))
             ethertype = next_type
             pos += 4
         vlans = tuple(tags)
@@ -107,5 +112,5 @@ def decode(buf: bytes, off: int, end: int, verify: bool) -> Ethernet:
     elif ethertype == ETH_TYPE_IPV6:
         payload, l3_end = ipv6.decode(buf, pos, end, verify)
     else:
-        return Ethernet(dst, src, ethertype, buf[pos:end], vlans)
-    return Ethernet(dst, src, ethertype, payload, vlans, buf[l3_end:end])
+        return _new_ethernet(dst, src, ethertype, buf[pos:end], vlans, b"")
+    return _new_ethernet(dst, src, ethertype, payload, vlans, buf[l3_end:end])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from midonet.errors import MalformedPacket
 from midonet.packets import ipv4
+from midonet.packets._construct import fast_constructor
 from midonet.packets.checksum import (
     ChecksumStatus,
     checksum,
@@ -181,6 +182,9 @@ class ICMP:
             raise MalformedPacket("ICMP", str(e)) from None
 
 
+_new_icmp = fast_constructor(ICMP)
+
+
 def decode(buf: bytes, off: int, end: int, verify: bool) -> ICMP:
     if end - off < HEADER_LEN:
         raise MalformedPacket("ICMP", f"{end - off} bytes, the header needs {HEADER_LEN}")
@@ -198,4 +202,4 @@ def decode(buf: bytes, off: int, end: int, verify: bool) -> ICMP:
         payload = ICMPQuote(ip, total)
     else:
         payload = buf[off + HEADER_LEN : end]
-    return ICMP(type_, code, rest, payload, csum, status)
+    return _new_icmp(type_, code, rest, payload, csum, status)

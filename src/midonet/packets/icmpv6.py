@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from midonet.errors import MalformedPacket
 from midonet.packets import ipv6
+from midonet.packets._construct import fast_constructor
 from midonet.packets.checksum import ChecksumStatus, checksum, transport_status
 from midonet.packets.constants import (
     ICMPV6_ERROR_TYPES,
@@ -110,6 +111,9 @@ class ICMPv6:
             raise MalformedPacket("ICMPv6", str(e)) from None
 
 
+_new_icmpv6 = fast_constructor(ICMPv6)
+
+
 def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> ICMPv6:
     if end - off < HEADER_LEN:
         raise MalformedPacket("ICMPv6", f"{end - off} bytes, the header needs {HEADER_LEN}")
@@ -128,4 +132,4 @@ def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> ICMPv6:
         payload = ICMPv6Quote(ip, plen)
     else:
         payload = buf[off + HEADER_LEN : end]
-    return ICMPv6(type_, code, rest, payload, csum, status)
+    return _new_icmpv6(type_, code, rest, payload, csum, status)

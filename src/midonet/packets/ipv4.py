@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from midonet.errors import MalformedPacket
 from midonet.packets import gre, icmp, tcp, udp
+from midonet.packets._construct import fast_constructor
 from midonet.packets.checksum import ChecksumStatus, checksum, ones_sum, pseudo_sum
 from midonet.packets.constants import (
     IP_PROTO_GRE,
@@ -161,6 +162,9 @@ def _header(
     )
 
 
+_new_ipv4 = fast_constructor(IPv4)
+
+
 def decode(buf: bytes, off: int, end: int, verify: bool) -> tuple[IPv4, int]:
     """Decode the packet at `buf[off:end]`; returns it and where it ends."""
     hl, total, (src, dst, proto, ttl, tos, ident, flags, frag, opts, csum, status) = _header(
@@ -174,16 +178,16 @@ def decode(buf: bytes, off: int, end: int, verify: bool) -> tuple[IPv4, int]:
     if flags & IPV4_FLAG_MF or frag:
         payload = buf[start:stop]
     elif proto == IP_PROTO_TCP:
-        payload = tcp.decode(buf, start, stop, verify, pseudo_sum(src, dst, proto))
+        payload = tcp.decode(buf, start, stop, verify, pseudo_sum(src, dst, proto) if verify else 0)
     elif proto == IP_PROTO_UDP:
-        payload = udp.decode(buf, start, stop, verify, pseudo_sum(src, dst, proto))
+        payload = udp.decode(buf, start, stop, verify, pseudo_sum(src, dst, proto) if verify else 0)
     elif proto == IP_PROTO_ICMP:
         payload = icmp.decode(buf, start, stop, verify)
     elif proto == IP_PROTO_GRE:
         payload = gre.decode(buf, start, stop, verify)
     else:
         payload = buf[start:stop]
-    ip = IPv4(src, dst, proto, payload, ttl, tos, ident, flags, frag, opts, csum, status)
+    ip = _new_ipv4(src, dst, proto, payload, ttl, tos, ident, flags, frag, opts, csum, status)
     return ip, stop
 
 

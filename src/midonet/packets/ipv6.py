@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from midonet.errors import MalformedPacket
 from midonet.packets import gre, icmpv6, tcp, udp
+from midonet.packets._construct import fast_constructor
 from midonet.packets.checksum import pseudo_sum
 from midonet.packets.constants import (
     IP_PROTO_AH,
@@ -194,6 +195,9 @@ def _fixed(buf: bytes, off: int, end: int) -> tuple[int, int, int, int, int, int
     return (vtf >> 20) & 0xFF, vtf & 0xFFFFF, plen, nh, hlim, sh << 64 | sl, dh << 64 | dl
 
 
+_new_ipv6 = fast_constructor(IPv6)
+
+
 def decode(buf: bytes, off: int, end: int, verify: bool) -> tuple[IPv6, int]:
     """Decode the packet at `buf[off:end]`; returns it and where it ends."""
     tc, fl, plen, nh, hlim, src, dst = _fixed(buf, off, end)
@@ -224,19 +228,20 @@ def decode(buf: bytes, off: int, end: int, verify: bool) -> tuple[IPv6, int]:
             nh = nxt
         exts = tuple(chain)
     payload: TCP | UDP | ICMPv6 | GRE | bytes
+    pseudo = pseudo_sum(src, dst, nh) if verify else 0
     if fragmented:
         payload = buf[pos:stop]
     elif nh == IP_PROTO_TCP:
-        payload = tcp.decode(buf, pos, stop, verify, pseudo_sum(src, dst, nh))
+        payload = tcp.decode(buf, pos, stop, verify, pseudo)
     elif nh == IP_PROTO_UDP:
-        payload = udp.decode(buf, pos, stop, verify, pseudo_sum(src, dst, nh))
+        payload = udp.decode(buf, pos, stop, verify, pseudo)
     elif nh == IP_PROTO_ICMPV6:
-        payload = icmpv6.decode(buf, pos, stop, verify, pseudo_sum(src, dst, nh))
+        payload = icmpv6.decode(buf, pos, stop, verify, pseudo)
     elif nh == IP_PROTO_GRE:
         payload = gre.decode(buf, pos, stop, verify)
     else:
         payload = buf[pos:stop]
-    return IPv6(src, dst, nh, payload, hlim, tc, fl, exts), stop
+    return _new_ipv6(src, dst, nh, payload, hlim, tc, fl, exts), stop
 
 
 def decode_quote(buf: bytes, off: int, end: int) -> tuple[IPv6, int]:

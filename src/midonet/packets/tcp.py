@@ -6,6 +6,7 @@ import struct
 from dataclasses import dataclass, field
 
 from midonet.errors import MalformedPacket
+from midonet.packets._construct import fast_constructor
 from midonet.packets.checksum import ChecksumStatus, checksum, ones_sum, transport_status
 
 # ports, seq, ack, data offset + reserved + flags, window, checksum, urgent pointer
@@ -53,6 +54,9 @@ class TCP:
         return b"".join((_HEADER.pack(*fields), opts, self.payload))
 
 
+_new_tcp = fast_constructor(TCP)
+
+
 def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> TCP:
     """Decode the segment `buf[off:end]` (the IP payload); `pseudo` as in serialize."""
     length = end - off
@@ -68,7 +72,7 @@ def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> TCP:
     if verify:
         status = transport_status(buf[off:end], csum, pseudo + length)
     opts = buf[off + HEADER_LEN : off + hl] if hl > HEADER_LEN else b""
-    return TCP(
+    return _new_tcp(
         sport,
         dport,
         seq,

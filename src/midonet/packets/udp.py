@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from midonet.errors import MalformedPacket
 from midonet.packets import vxlan
+from midonet.packets._construct import fast_constructor
 from midonet.packets.checksum import ChecksumStatus, checksum, transport_status, udp_field
 from midonet.packets.constants import VXLAN_PORT, VXLAN_PORT_MIDONET
 
@@ -46,6 +47,9 @@ class UDP:
             raise MalformedPacket("UDP", str(e)) from None
 
 
+_new_udp = fast_constructor(UDP)
+
+
 def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> UDP:
     """Decode the datagram in `buf[off:end]` (the IP payload). Bytes past the UDP
     length are dropped, as Linux trims them."""
@@ -65,4 +69,4 @@ def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> UDP:
         payload = vxlan.decode(buf, off + HEADER_LEN, stop, verify)
     else:
         payload = buf[off + HEADER_LEN : stop]
-    return UDP(sport, dport, payload, csum, status)
+    return _new_udp(sport, dport, payload, csum, status)
