@@ -101,3 +101,22 @@ def test_port_type_must_match_device(client: Client) -> None:
     bridge = client.create("/bridges", {})
     body = _error(client.post(bridge["ports"], {"type": "Router"}), 400)
     assert body["violations"][0]["property"] == "type"
+
+
+def test_deeply_nested_json(client: Client) -> None:
+    _error(client.post("/routers", raw=b"[" * 100_000 + b"]" * 100_000), 400)
+    _error(client.post("/routers", raw=b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"), 400)
+
+
+def test_nested_objects_of_wrong_shape(client: Client) -> None:
+    chain = client.create("/chains", {"name": "c"})
+    for bad in (
+        {"type": "dnat", "flowAction": "accept", "natTargets": "all"},
+        {"type": "dnat", "flowAction": "accept", "natTargets": [5]},
+        {"type": "accept", "tpSrc": [1, 2]},
+        {"type": "accept", "dlSrcMask": "ffff"},
+        {"type": "accept", "position": "first"},
+        {"type": "accept", "inPorts": ["x"]},
+    ):
+        body = _error(client.post(chain["rules"], bad), 400)
+        assert body["violations"], bad

@@ -89,6 +89,8 @@ class Context:
             data = json.loads(raw.decode("utf-8")) if raw.strip() else None
         except (UnicodeDecodeError, ValueError) as e:
             raise bad_request(f"Malformed JSON in the request body: {e}") from None
+        except RecursionError:
+            raise bad_request("Malformed JSON in the request body: nested too deeply") from None
         if not isinstance(data, dict):
             raise bad_request("The request body must be a JSON object")
         return data

@@ -77,18 +77,17 @@ class Mapping:
         return out
 
     def api_name(self, model_path: str) -> str:
-        """The API name of a violation's model field path (mechanical when unmapped)."""
-        if model_path in self.by_model:
-            return self.by_model[model_path].api
-        head, sep, rest = model_path.partition("[")
-        if sep and head in self.by_model:
-            return f"{self.by_model[head].api}[{rest}"
+        """The API name of a violation's model field path: its longest mapped prefix
+        renamed, the rest (list indexes, nested fields) in camelCase."""
         for prefix in sorted(self.by_model, key=len, reverse=True):
-            if model_path.startswith((prefix + ".", prefix + "[")):
-                return self.by_model[prefix].api + re.sub(
-                    r"[a-z0-9_]+", lambda m: camel(m.group()), model_path[len(prefix) :]
-                )
-        return re.sub(r"[a-z0-9_]+", lambda m: camel(m.group()), model_path)
+            if model_path == prefix or model_path.startswith((prefix + ".", prefix + "[")):
+                rest = model_path[len(prefix) :]
+                return self.by_model[prefix].api + re.sub(r"[a-z0-9_]+", _camel_match, rest)
+        return re.sub(r"[a-z0-9_]+", _camel_match, model_path)
+
+
+def _camel_match(match: re.Match[str]) -> str:
+    return camel(match.group())
 
 
 def mechanical(cls: type, *, exclude: Iterable[str] = (), prefix: str = "") -> list[Field]:

@@ -41,6 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     server_version = "midonet-api"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     def _serve(self) -> None:
         url = urllib.parse.urlsplit(self.path)
