@@ -66,14 +66,14 @@ class GRE:
         return b"".join((base, csum.to_bytes(2, "big"), b"\0\0", fields, body))
 
 
-def decode(buf: bytes, off: int, end: int, verify: bool) -> GRE:
+def decode(buf: bytes, off: int, end: int, verify: bool) -> GRE | bytes:
+    """Decode the GRE packet in `buf[off:end]`. Other GRE variants (PPTP's version 1,
+    RFC 1701 source routing) are not malformed, just not ours: they stay raw bytes."""
     if end - off < 4:
         raise MalformedPacket("GRE", f"{end - off} bytes, the header needs 4")
     flags, protocol = _BASE.unpack_from(buf, off)
-    if flags & 7:
-        raise MalformedPacket("GRE", f"version {flags & 7} is not supported")
-    if flags & _DISCARD:
-        raise MalformedPacket("GRE", f"flags {flags:#06x} need RFC 1701 (source routing)")
+    if flags & 7 or flags & _DISCARD:
+        return buf[off:end]
     has_csum = bool(flags & GRE_CSUM_PRESENT)
     size = 4 + 4 * (has_csum + bool(flags & GRE_KEY_PRESENT) + bool(flags & GRE_SEQ_PRESENT))
     if end - off < size:

@@ -25,7 +25,8 @@ VXLAN_PORTS = frozenset({VXLAN_PORT, VXLAN_PORT_MIDONET})
 @dataclass(frozen=True, slots=True)
 class UDP:
     """A UDP datagram. `serialize` computes the length and checksum; a received zero
-    checksum (none sent) is reported NOT_CHECKED."""
+    checksum (none sent) is reported NOT_CHECKED. A payload to a VXLAN port is
+    decoded as VXLAN when it holds a well-formed frame, else kept raw."""
 
     src_port: int
     dst_port: int
@@ -66,7 +67,12 @@ def decode(buf: bytes, off: int, end: int, verify: bool, pseudo: int) -> UDP:
         status = transport_status(buf[off:stop], csum, pseudo + length)
     payload: VXLAN | bytes
     if dport in VXLAN_PORTS:
-        payload = vxlan.decode(buf, off + HEADER_LEN, stop, verify)
+        try:
+            payload = vxlan.decode(buf, off + HEADER_LEN, stop, verify)
+        except MalformedPacket:
+            # The port only suggests VXLAN: what is not a tunnelled frame is some
+            # application's datagram, and stays raw (VXLAN.from_bytes is strict).
+            payload = buf[off + HEADER_LEN : stop]
     else:
         payload = buf[off + HEADER_LEN : stop]
     return _new_udp(sport, dport, payload, csum, status)

@@ -29,6 +29,7 @@ from midonet.packets import (
     ipv6_to_str,
     mac_from_str,
     mac_to_str,
+    parse,
 )
 from midonet.packets import constants as c
 from midonet.packets.address import is_multicast_mac
@@ -165,3 +166,29 @@ def test_unencodable_headers_are_refused(header: object, name: str) -> None:
     with pytest.raises(MalformedPacket) as caught:
         header.serialize()
     assert caught.value.header == name
+
+
+def test_datagram_to_a_vxlan_port_that_is_not_vxlan_stays_raw() -> None:
+    frame = builder.udp_frame(
+        src_mac="02:00:00:00:00:01",
+        dst_mac="02:00:00:00:00:02",
+        src_ip="10.0.0.1",
+        dst_ip="10.0.0.2",
+        src_port=1234,
+        dst_port=c.VXLAN_PORT_MIDONET,
+        payload=b"not a tunnel",
+    )
+    parsed = parse(frame.serialize())
+    assert parsed == frame
+    assert parsed.payload.payload.payload == b"not a tunnel"
+    with pytest.raises(MalformedPacket):
+        VXLAN.from_bytes(b"not a tunnel")  # asked for explicitly, it must be VXLAN
+
+
+@pytest.mark.parametrize(
+    "gre_header", ["3001 880b 0000 0000", "4000 0800 0000 0000"], ids=["pptp-v1", "routing"]
+)
+def test_gre_variants_we_do_not_decode_stay_raw(gre_header: str) -> None:
+    gre = bytes.fromhex(gre_header) + b"opaque"
+    packet = IPv4(0xC0A80001, 0xC0A80002, c.IP_PROTO_GRE, gre)
+    assert IPv4.from_bytes(packet.serialize()) == packet
