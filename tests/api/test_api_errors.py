@@ -120,3 +120,22 @@ def test_nested_objects_of_wrong_shape(client: Client) -> None:
     ):
         body = _error(client.post(chain["rules"], bad), 400)
         assert body["violations"], bad
+
+
+def test_store_unavailable_is_503_and_logged(cluster, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from midonet.errors import StoreUnavailable
+
+    client = cluster.client
+    assert client.get("/routers").status == 200
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("connection refused")
+
+    monkeypatch.setattr(cluster.store, "list", down)
+    body = _error(client.get("/routers"), 503)
+    assert "NSDB" in body["message"]
+    monkeypatch.undo()
+    assert client.get("/routers").status == 200
+    log = cluster.events.read_text()
+    assert "Nsdb.DISCONNECT - DISCONNECT Disconnected from the NSDB cluster." in log
+    assert log.count("Nsdb.CONNECT - CONNECT") == 2

@@ -106,14 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"midonet-cluster: {e}", file=sys.stderr)
         return 1
     finally:
-        events.nsdb("DISCONNECT")
+        events.nsdb_state(False)
         events.close()
         store.close()
 
 
 def _serve(args: argparse.Namespace, store: Store, events: EventLog) -> int:
     config = cluster_config(store, args.config)
-    events.nsdb("CONNECT")
+    events.nsdb_state(True)
     if (args.cert is None) != (args.key is None):
         raise UsageError("HTTPS needs both --cert and --key")
     https_port = (
