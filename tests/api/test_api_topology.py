@@ -136,3 +136,22 @@ def test_bridge_port_fields(client: Client) -> None:
     assert port["device"] == bridge["uri"]
     assert port["active"] is False
     assert [p["id"] for p in client.get("/ports").body] == [port["id"]]
+
+
+def test_router_port_subnets_as_midonet_writes_them(client: Client) -> None:
+    router = client.create("/routers", {})
+    port = client.create(router["ports"], {"portSubnet": ["10.1.0.1/24", "fd00::1/64"]})
+    assert port["portAddress"] == "10.1.0.1"
+    assert (port["networkAddress"], port["networkLength"]) == ("10.1.0.0", 24)
+    assert port["portSubnet"] == ["10.1.0.1/24", "fd00::/64"]
+    assert client.put(port["uri"], port).status == 204  # a read-back object round-trips
+    moved = {**port, "portAddress": "10.2.0.1", "networkAddress": "10.2.0.0"}
+    assert client.put(port["uri"], moved).status == 204
+    after = client.get(port["uri"]).body
+    assert after["portSubnet"] == ["10.1.0.1/24", "fd00::/64"]  # the subnets win, as in MidoNet
+    old_style = {k: v for k, v in moved.items() if k != "portSubnet"}
+    assert client.put(port["uri"], old_style).status == 204
+    assert client.get(port["uri"]).body["portSubnet"] == ["10.2.0.1/24"]
+    routes = {(r["type"], r["dstNetworkAddr"]) for r in client.get(router["routes"]).body}
+    assert routes == {("Local", "10.2.0.1"), ("Normal", "10.2.0.0")}
+    assert client.post(router["ports"], {"portSubnet": ["banana"]}).status == 400

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from typing import Any
 
@@ -38,6 +39,7 @@ _TYPES = {
     "ExteriorRouter": "Router",
     "InteriorRouter": "Router",
 }
+_ADDRESS_FIELDS = ("port_address", "network_address", "network_length")
 _ROUTER_ONLY = ("networkAddress", "networkLength", "portAddress", "portMac", "portSubnet")
 
 
@@ -89,6 +91,7 @@ def port_links(port: Port, ctx: Context) -> dict[str, Any]:
     device = (ROUTERS, port.router_id) if port.is_router_port else (BRIDGES, port.bridge_id)
     host_port = ctx.uri("hosts", port.host_id, PORTS, port.id) if port.host_id is not None else None
     return {
+        "portSubnet": _subnets_out(port),
         "deviceId": str(port.device_id) if port.device_id else None,
         "device": ctx.link(*device),
         "host": ctx.link("hosts", port.host_id),
@@ -102,7 +105,54 @@ def port_links(port: Port, ctx: Context) -> dict[str, Any]:
     }
 
 
+def _subnets_in(data: dict[str, Any], old: ModelObject | None) -> None:
+    """MidoNet writes a router port's subnets as interfaces ("10.0.0.1/24": the port's
+    address with its prefix) and, when they are given, takes the port's address and
+    primary network from the first IPv4 one. The model keeps networks and address
+    apart. An update that changes only the address fields re-derives the subnets."""
+    given = data.get("port_subnets")
+    if isinstance(old, Port):
+        before = old.to_dict()
+        moved = any(data.get(k) != before[k] for k in _ADDRESS_FIELDS)
+        if moved and given == before["port_subnets"]:
+            data.pop("port_subnets")
+            return
+    if not isinstance(given, list) or not given:
+        return
+    networks: list[Any] = []
+    primary = None
+    for item in given:
+        try:
+            interface = ipaddress.ip_interface(item) if isinstance(item, str) else None
+        except ValueError:
+            interface = None
+        if interface is None:
+            networks.append(item)  # the model names the bad entry
+            continue
+        networks.append(interface.network.with_prefixlen)
+        if primary is None and interface.version == 4:
+            primary = interface
+    data["port_subnets"] = networks
+    if primary is not None:
+        data["network_address"] = str(primary.network.network_address)
+        data["network_length"] = primary.network.prefixlen
+        if primary.ip != primary.network.network_address:
+            data["port_address"] = str(primary.ip)
+
+
+def _subnets_out(port: Port) -> list[str]:
+    out = []
+    for subnet in port.port_subnets:
+        address = port.port_address
+        if address is not None and address in subnet and subnet.version == 4:
+            out.append(f"{address}/{subnet.prefixlen}")
+        else:
+            out.append(subnet.with_prefixlen)
+    return out
+
+
 def _prepare(data: dict[str, Any], ctx: Context, old: ModelObject | None) -> dict[str, Any]:
+    _subnets_in(data, old)
     if isinstance(old, Port):
         data["type"] = old.type.value
         return data
