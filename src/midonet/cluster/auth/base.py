@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from midonet.cluster.auth.tokens import Token
 from midonet.errors import MidonetError
+
+__all__ = [
+    "ADMIN",
+    "TENANT_ADMIN",
+    "TENANT_USER",
+    "AuthError",
+    "AuthService",
+    "Tenant",
+    "Token",
+    "UserIdentity",
+]
 
 ADMIN = "admin"
 TENANT_ADMIN = "tenant_admin"
@@ -15,21 +26,6 @@ TENANT_USER = "tenant_user"
 
 class AuthError(MidonetError):
     """Bad credentials, a missing or unknown token, or a provider that cannot answer."""
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    key: str
-    expires: dt.datetime | None = None
-
-    def expires_text(self) -> str | None:
-        """MidoNet's cookie date format (HttpSupport.SET_COOKIE_EXPIRES_FORMAT)."""
-        if self.expires is None:
-            return None
-        return self.expires.astimezone(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"key": self.key, "expires": self.expires_text()}
 
 
 @dataclass(frozen=True, slots=True)

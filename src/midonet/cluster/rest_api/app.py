@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from midonet.cluster.auth.base import AuthError, AuthService, UserIdentity
+from midonet.cluster.auth.tokens import COOKIE
 from midonet.cluster.events import EventLog
 from midonet.cluster.rest_api import media
 from midonet.cluster.rest_api.context import Context, Request, Response
@@ -153,7 +154,7 @@ class Api:
     def _identify(self, request: Request) -> Any:
         token = request.header("x-auth-token")
         if not token:
-            token = _cookie(request.header("cookie"), "sessionId")
+            token = _cookie(request.header("cookie"), COOKIE)
         try:
             return self.auth.authorize(token)
         except AuthError as e:

@@ -130,11 +130,7 @@ def login(ctx: Context) -> Response:
     user, password = credentials(ctx.request.header("authorization"))
     project = (ctx.request.header("x-auth-project") or "").strip() or None
     token = _auth_call(lambda: ctx.auth.authenticate(user, password, project))
-    cookie = f"sessionId={token.key}"
-    expires = token.expires_text()
-    if expires:
-        cookie += f"; Expires={expires}"
-    return Response(200, token.to_json(), media.TOKEN, {"Set-Cookie": cookie})
+    return Response(200, token.to_json(), media.TOKEN, {"Set-Cookie": token.cookie()})
 
 
 def register(routes: Routes) -> None:
