@@ -44,8 +44,9 @@ def default_state_dir() -> Path:
 def open_nsdb(url: str) -> Store:
     """The store a `--nsdb` URL names."""
     if url.startswith("file:"):
-        path = Path(url.removeprefix("file:"))
-        if not str(path):
+        text = url.removeprefix("file:")
+        path = Path(text)
+        if not text:
             raise UsageError("--nsdb file: needs a path, e.g. file:/var/lib/midonet/nsdb.db")
         path.parent.mkdir(parents=True, exist_ok=True)
         return EmbeddedStore(path)
