@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from midonet.cluster.rest_api import media
 from midonet.cluster.rest_api.context import Context, Response, parse_id
-from midonet.cluster.rest_api.errors import ApiError, from_exception, not_found
+from midonet.cluster.rest_api.errors import from_exception, not_found
 from midonet.cluster.rest_api.fields import Mapping, merge
 from midonet.cluster.rest_api.routing import Routes
 from midonet.errors import MidonetError, NotFound
@@ -54,8 +54,6 @@ class Resource:
     event_ops: frozenset[str] = frozenset({"CREATE", "UPDATE", "DELETE"})
     write_create: WriteFn | None = None
     """Create inside the transaction instead of a plain `tx.create`."""
-    summary: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def item_type(self) -> str:
@@ -283,8 +281,3 @@ def nested(
         resource=child,
         summary=f"Create a {child.cls.KIND} in a {parent.cls.KIND}",
     )
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ApiError(400, message)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from midonet.cluster.rest_api.context import Context, Response
+from midonet.cluster.rest_api.context import Response
 from midonet.cluster.rest_api.errors import ApiError, not_found
 
 Handler = Callable[..., Response]
@@ -72,7 +72,3 @@ def _match(segments: tuple[str, ...], parts: list[str]) -> dict[str, str] | None
         elif seg != part:
             return None
     return params
-
-
-def call(route: Route, ctx: Context, params: dict[str, Any]) -> Response:
-    return route.handler(ctx, **params)

@@ -42,6 +42,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "midonet-api"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
+    timeout = 30.0  # seconds a connection may sit idle (cluster.rest_api.http_idle_timeout)
 
     def _serve(self) -> None:
         url = urllib.parse.urlsplit(self.path)

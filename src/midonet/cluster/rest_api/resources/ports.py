@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from midonet.cluster.rest_api import media
-from midonet.cluster.rest_api.context import Context, Response, parse_id
+from midonet.cluster.rest_api.context import Context, Response
 from midonet.cluster.rest_api.errors import bad_request, conflict
 from midonet.cluster.rest_api.fields import Field, Mapping, mechanical
 from midonet.cluster.rest_api.resource import Resource, crud, nested
@@ -279,7 +279,3 @@ def register(routes: Routes) -> None:
         summary="Link a port to a peer port",
     )
     routes.add("DELETE", "/ports/{id}/link", _unlink, summary="Unlink a port")
-
-
-def port_id(text: str) -> uuid.UUID:
-    return parse_id(text, "Port")
