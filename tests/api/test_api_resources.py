@@ -140,6 +140,9 @@ def test_load_balancing(cluster: Running) -> None:
     )
     pool = client.create(lb["pools"], {"lbMethod": "ROUND_ROBIN", "healthMonitorId": monitor["id"]})
     assert pool["loadBalancerId"] == lb["id"] and pool["protocol"] == "TCP"
+    assert pool["mappingStatus"] == "PENDING_CREATE"
+    assert client.put(pool["uri"], pool).status == 204
+    assert client.get(pool["uri"]).body["mappingStatus"] == "ACTIVE"
     member = client.create(pool["poolMembers"], {"address": "10.0.0.5", "protocolPort": 80})
     assert member["weight"] == 1 and member["poolId"] == pool["id"]
     assert (

@@ -45,6 +45,17 @@ LOAD_BALANCER = Resource(
     event=("LoadBalancer", "loadBalancerId"),
 )
 
+
+def _pool_prepare(data: dict[str, Any], ctx: Context, old: ModelObject | None) -> dict[str, Any]:
+    """As MidoNet: a pool's health-monitor mapping is PENDING_CREATE when a (new)
+    monitor is attached, ACTIVE otherwise."""
+    monitor = data.get("health_monitor_id")
+    before = str(old.health_monitor_id) if isinstance(old, Pool) and old.health_monitor_id else None
+    changed = monitor is not None and str(monitor) != before
+    data["mapping_status"] = "PENDING_CREATE" if changed else "ACTIVE"
+    return data
+
+
 POOL = Resource(
     POOLS,
     Pool,
@@ -62,6 +73,7 @@ POOL = Resource(
         "vips": ctx.uri(POOLS, p.id, "vips"),
         "poolMembers": ctx.uri(POOLS, p.id, "pool_members"),
     },
+    prepare=_pool_prepare,
     event=("Pool", "poolId"),
 )
 
