@@ -192,3 +192,28 @@ def test_keystone_admin_by_password(keystone: FakeKeystone, tmp_path: Path) -> N
     auth.authorize(token)
     posts = [r for r in keystone.keystone.requests if r.startswith("POST")]
     assert len(posts) == 2  # alice's login, then one admin login kept for later checks
+
+
+def test_keystone_unreachable_is_503(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    auth = KeystoneService.from_config(
+        {
+            "cluster.auth.keystone.url": f"http://127.0.0.1:{closed}",
+            "cluster.auth.keystone.admin_token": "ADMIN",
+        }
+    )
+    running = start(tmp_path, auth)
+    try:
+        client = running.client
+        assert client.get("/routers", headers={"X-Auth-Token": "t"}).status == 503
+        reply = client.post(
+            "/login", headers={"Authorization": basic("a", "b"), "X-Auth-Project": "p"}
+        )
+        assert reply.status == 503
+        assert "cannot be reached" in reply.body["message"]
+    finally:
+        stop(running)

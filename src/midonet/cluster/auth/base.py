@@ -14,6 +14,7 @@ __all__ = [
     "TENANT_USER",
     "AuthError",
     "AuthService",
+    "AuthUnavailable",
     "Tenant",
     "Token",
     "UserIdentity",
@@ -26,6 +27,10 @@ TENANT_USER = "tenant_user"
 
 class AuthError(MidonetError):
     """Bad credentials, a missing or unknown token, or a provider that cannot answer."""
+
+
+class AuthUnavailable(AuthError):
+    """The identity service cannot be reached or answers nonsense (503, not 401)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from midonet.cluster.auth.base import (
     TENANT_ADMIN,
     TENANT_USER,
     AuthError,
+    AuthUnavailable,
     Tenant,
     Token,
     UserIdentity,
@@ -257,13 +258,15 @@ class KeystoneService:
                 raise AuthError("Authentication error: Keystone refused the credentials") from None
             raise _HttpError(e.code, f"Keystone answered {e.code} to {method} {path}") from None
         except (urllib.error.URLError, OSError) as e:
-            raise AuthError(f"Keystone at {self.config.base} cannot be reached: {e}") from None
+            raise AuthUnavailable(
+                f"Keystone at {self.config.base} cannot be reached: {e}"
+            ) from None
         try:
             answer = json.loads(raw) if raw else {}
         except ValueError:
-            raise AuthError(f"Keystone answered {method} {path} with invalid JSON") from None
+            raise AuthUnavailable(f"Keystone answered {method} {path} with invalid JSON") from None
         if not isinstance(answer, dict):
-            raise AuthError(f"Keystone answered {method} {path} with an unexpected body")
+            raise AuthUnavailable(f"Keystone answered {method} {path} with an unexpected body")
         return answer, dict(headers.items())
 
 

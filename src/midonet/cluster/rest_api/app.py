@@ -11,7 +11,7 @@ import http.cookies
 import logging
 from typing import Any
 
-from midonet.cluster.auth.base import AuthError, AuthService, UserIdentity
+from midonet.cluster.auth.base import AuthError, AuthService, AuthUnavailable, UserIdentity
 from midonet.cluster.auth.tokens import COOKIE
 from midonet.cluster.events import EventLog
 from midonet.cluster.rest_api import media
@@ -157,6 +157,8 @@ class Api:
             token = _cookie(request.header("cookie"), COOKIE)
         try:
             return self.auth.authorize(token)
+        except AuthUnavailable as e:
+            raise ApiError(503, str(e)) from None
         except AuthError as e:
             raise ApiError(401, str(e)) from None
 

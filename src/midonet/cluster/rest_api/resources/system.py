@@ -7,7 +7,7 @@ import base64
 import binascii
 from typing import Any
 
-from midonet.cluster.auth.base import AuthError, Tenant
+from midonet.cluster.auth.base import AuthError, AuthUnavailable, Tenant
 from midonet.cluster.rest_api import media
 from midonet.cluster.rest_api.context import Context, Response
 from midonet.cluster.rest_api.errors import ApiError, bad_request, from_exception, not_found
@@ -84,6 +84,8 @@ def _render_tenant(ctx: Context, tenant: Tenant) -> dict[str, Any]:
 def _auth_call(work: Any) -> Any:
     try:
         return work()
+    except AuthUnavailable as e:
+        raise ApiError(503, str(e)) from None
     except AuthError as e:
         raise ApiError(401, str(e)) from None
 
