@@ -219,3 +219,11 @@ def routing_table(topology: Topology, router_id: uuid.UUID) -> RoutingTable:
         ("routing_table", router_id),
         lambda: RoutingTable(published_routes(topology, router_id)),
     )
+
+
+def lookup_route(
+    topology: Topology, router_id: uuid.UUID, src: int, dst: int, flow_hash: int
+) -> Route | None:
+    """The IPv4 route of a packet on a router in a snapshot (the router simulation's
+    `RouteLookup`): the cached `routing_table` of the router, looked up."""
+    return routing_table(topology, router_id).lookup(src, dst, flow_hash)

@@ -10,6 +10,7 @@ import pytest
 
 from midonet.agent.simulation.routing_table import (
     RoutingTable,
+    lookup_route,
     published_routes,
     routing_table,
 )
@@ -247,6 +248,7 @@ def test_published_routes_follow_port_state_and_router_routes_always_count() -> 
     assert routing_table(topology, router_id) is table  # cached in the snapshot
     assert table.lookup(0, ip("10.0.1.5")) is routes["static"]
     assert table.lookup(0, ip("10.0.0.5")) is routes["up"]
+    assert lookup_route(topology, router_id, 0, ip("10.0.0.5"), 3) is routes["up"]
     # A new snapshot builds a new table that sees the change.
     newer = topology.with_changes(deletions=[(Route, routes["static"].id)])
     assert routing_table(newer, router_id).lookup(0, ip("10.0.1.5")) is None
