@@ -2,9 +2,11 @@
 
 `parse(frame)` decodes an Ethernet frame down through VLAN tags, ARP, IPv4/IPv6,
 ICMP/ICMPv6, TCP, UDP, VXLAN and GRE; each header's `serialize()` recomputes lengths
-and checksums. Addresses: MACs are 6 `bytes`, IPs are `int` (see `address`).
-Only `midonet.errors.MalformedPacket` is raised for bad bytes; checksums are
-reported in `checksum_status`, never raised.
+and checksums (TCP, UDP and ICMPv6 take the IP layer's pseudo-header sum). Addresses:
+MACs are 6 `bytes`, IPs are `int` (see `address`). Only `midonet.errors.MalformedPacket`
+is raised for bad bytes; checksums are reported in `checksum_status` (a
+`ChecksumStatus`), never raised. `builder` makes common packets in one call;
+`checksum` has the RFC 1624 updates for rewriting fields in place.
 """
 
 from __future__ import annotations

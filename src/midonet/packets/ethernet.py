@@ -56,6 +56,7 @@ class Ethernet:
 
     @classmethod
     def from_bytes(cls, buf: bytes | bytearray | memoryview, verify: bool = True) -> Ethernet:
+        """The same as `midonet.packets.parse`."""
         return decode(bytes(buf), 0, len(buf), verify)
 
     def serialize(self) -> bytes:
