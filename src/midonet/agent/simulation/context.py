@@ -1,0 +1,209 @@
+"""PacketContext: the mutable state of one simulation.
+
+The packet's fields are plain attributes (read by compiled conditions, rewritten by
+routers), copied once from the FlowMatch. The context also gathers what the result
+reports: outputs, tags, state changes, generated packets, meters and, when asked,
+the trace. Forks (a flood, a mirror) save and restore the rewritable fields.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from midonet.agent.simulation.result import (
+    DropReason,
+    GeneratedPacket,
+    Parked,
+    StateChange,
+    Tag,
+    TraceStep,
+)
+from midonet.packets.match import FlowMatch
+
+if TYPE_CHECKING:
+    from midonet.agent.simulation.state import SimulationState
+    from midonet.agent.topology.snapshot import Topology
+
+MAX_DEVICES_TRAVERSED = 12
+"""MidoNet's loop guard: a packet entering more devices than this is dropped."""
+
+Rewritable = tuple[bytes, bytes, tuple[int, ...], int, int, int, int, int, int]
+"""eth_src, eth_dst, vlan_ids, nw_src, nw_dst, nw_tos, nw_ttl, src_port, dst_port."""
+
+
+class PacketContext:
+    __slots__ = (
+        "consumed",
+        "devices",
+        "drop_reason",
+        "dst_port",
+        "eth_dst",
+        "eth_src",
+        "ethertype",
+        "frag_type",
+        "frame",
+        "generated",
+        "hops",
+        "icmp_data_dst",
+        "icmp_data_src",
+        "icmp_error",
+        "in_port_groups",
+        "in_port_id",
+        "ingress_device",
+        "match",
+        "meters",
+        "now",
+        "nw_dst",
+        "nw_dst_rewritten",
+        "nw_proto",
+        "nw_src",
+        "nw_tos",
+        "nw_ttl",
+        "out_port_groups",
+        "out_port_id",
+        "outputs",
+        "parked",
+        "port_groups",
+        "src_port",
+        "state",
+        "state_changes",
+        "tags",
+        "topology",
+        "trace",
+        "userspace_only",
+        "vlan_ids",
+    )
+
+    def __init__(
+        self,
+        frame: bytes,
+        match: FlowMatch,
+        topology: Topology,
+        state: SimulationState,
+        now: float,
+        trace: bool,
+    ) -> None:
+        self.frame = frame
+        self.match = match
+        self.topology = topology
+        self.state = state
+        self.now = now
+        (
+            _,
+            _,
+            self.eth_src,
+            self.eth_dst,
+            self.ethertype,
+            self.vlan_ids,
+            self.nw_src,
+            self.nw_dst,
+            self.nw_proto,
+            self.nw_tos,
+            self.nw_ttl,
+            self.frag_type,
+            self.src_port,
+            self.dst_port,
+            _,
+            self.icmp_data_src,
+            self.icmp_data_dst,
+            _,
+            _,
+            _,
+        ) = match
+        self.icmp_error = match.is_icmp_error
+        self.nw_dst_rewritten = False
+        self.in_port_id: uuid.UUID | None = None
+        self.ingress_device: uuid.UUID | None = None
+        self.port_groups: tuple[uuid.UUID, ...] = ()
+        """Groups of the exterior port the packet entered by (MidoNet's portGroups)."""
+        self.out_port_id: uuid.UUID | None = None
+        self.in_port_groups: tuple[uuid.UUID, ...] = ()
+        self.out_port_groups: tuple[uuid.UUID, ...] = ()
+        self.devices: set[uuid.UUID] = set()
+        self.hops = 0
+        self.tags: set[Tag] = set()
+        self.outputs: list[tuple[uuid.UUID, Rewritable]] = []
+        self.generated: list[GeneratedPacket] = []
+        self.state_changes: list[StateChange] = []
+        self.meters: list[str] = []
+        self.drop_reason: DropReason | None = None
+        self.consumed = False
+        self.userspace_only = False
+        self.parked: Parked | None = None
+        self.trace: list[TraceStep] | None = [] if trace else None
+
+    # --- forks ----------------------------------------------------------------------
+
+    def rewritable(self) -> Rewritable:
+        return (
+            self.eth_src,
+            self.eth_dst,
+            self.vlan_ids,
+            self.nw_src,
+            self.nw_dst,
+            self.nw_tos,
+            self.nw_ttl,
+            self.src_port,
+            self.dst_port,
+        )
+
+    def save(self) -> tuple[Rewritable, uuid.UUID | None, tuple[uuid.UUID, ...], int]:
+        return (self.rewritable(), self.out_port_id, self.out_port_groups, self.hops)
+
+    def restore(
+        self, saved: tuple[Rewritable, uuid.UUID | None, tuple[uuid.UUID, ...], int]
+    ) -> None:
+        fields, self.out_port_id, self.out_port_groups, self.hops = saved
+        (
+            self.eth_src,
+            self.eth_dst,
+            self.vlan_ids,
+            self.nw_src,
+            self.nw_dst,
+            self.nw_tos,
+            self.nw_ttl,
+            self.src_port,
+            self.dst_port,
+        ) = fields
+
+    # --- outcomes -------------------------------------------------------------------
+
+    def output(self, port_id: uuid.UUID) -> None:
+        self.outputs.append((port_id, self.rewritable()))
+        if self.trace is not None:
+            self.step("output", port_id=port_id)
+
+    def drop(self, reason: DropReason, device_id: uuid.UUID | None = None) -> None:
+        self.drop_reason = reason
+        if self.trace is not None:
+            self.step("drop", device_id, detail=(("reason", reason.value),))
+
+    def generate(self, port_id: uuid.UUID, frame: bytes) -> None:
+        self.generated.append(GeneratedPacket(port_id, frame))
+        if self.trace is not None:
+            self.step("generated packet", port_id=port_id, detail=(("bytes", len(frame)),))
+
+    def step(
+        self,
+        event: str,
+        device_id: uuid.UUID | None = None,
+        port_id: uuid.UUID | None = None,
+        detail: tuple[tuple[str, object], ...] = (),
+    ) -> None:
+        """Record a trace step; callers guard with `if ctx.trace is not None`."""
+        assert self.trace is not None
+        self.trace.append(TraceStep(event, device_id, port_id, detail))
+
+    def is_forward_flow(self) -> bool:
+        """False for a return flow: the reversed key of a tracked connection. The
+        conntrack issue keys it as MidoNet does; with empty state all are forward."""
+        key = (
+            self.nw_src,
+            self.src_port,
+            self.nw_dst,
+            self.dst_port,
+            self.nw_proto,
+            self.ingress_device,
+        )
+        return key not in self.state.conntrack

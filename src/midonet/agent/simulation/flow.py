@@ -1,0 +1,132 @@
+"""Flows from simulations: install a cacheable result, apply its actions to frames.
+
+A repeated packet is forwarded by its flow alone: `FlowTable.lookup(match)` gives
+the actions, `apply_actions(frame, actions)` the frames to emit. Apply the result's
+state changes (and invalidate their tags) before installing the flow, or the
+invalidation of a freshly learned MAC would remove the flow that learned it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from midonet.agent.flows.table import Flow, FlowTable
+from midonet.agent.simulation.result import (
+    Action,
+    Output,
+    PopVlan,
+    PushVlan,
+    SetField,
+    SimulationResult,
+)
+from midonet.packets.checksum import update16, update32
+from midonet.packets.constants import (
+    ETH_TYPE_IPV4,
+    ETH_TYPE_IPV6,
+    ETH_TYPE_VLAN,
+    IP_PROTO_TCP,
+    IP_PROTO_UDP,
+    VLAN_TPIDS,
+)
+from midonet.packets.match import FlowMatch
+
+Actions = tuple[Action, ...]
+
+
+def install(
+    table: FlowTable[FlowMatch, Actions],
+    match: FlowMatch,
+    result: SimulationResult,
+    now: float,
+) -> Flow[FlowMatch, Actions] | None:
+    """Install `result` as the flow for `match` if it is cacheable; else None."""
+    if not result.cacheable:
+        return None
+    return table.install(match, result.actions, result.tags, now)
+
+
+def apply_actions(frame: bytes, actions: Sequence[Action]) -> list[tuple[uuid.UUID, bytes]]:
+    """The (port, frame) pairs `actions` emit from `frame`, with VLAN tags pushed and
+    popped and the IPv4 header and TCP/UDP checksums kept right (RFC 1624)."""
+    buf = bytearray(frame)
+    l3 = _l3_offset(buf)
+    emitted: list[tuple[uuid.UUID, bytes]] = []
+    for action in actions:
+        if isinstance(action, Output):
+            emitted.append((action.port_id, bytes(buf)))
+        elif isinstance(action, SetField):
+            _set(buf, l3, action.field, action.value)
+        elif isinstance(action, PushVlan):
+            buf[12:12] = ETH_TYPE_VLAN.to_bytes(2, "big") + (action.vid & 0xFFF).to_bytes(2, "big")
+            l3 += 4
+        elif isinstance(action, PopVlan) and int.from_bytes(buf[12:14], "big") in VLAN_TPIDS:
+            del buf[12:16]
+            l3 -= 4
+    return emitted
+
+
+def _l3_offset(buf: bytearray) -> int:
+    offset = 12
+    while int.from_bytes(buf[offset : offset + 2], "big") in VLAN_TPIDS:
+        offset += 4
+    return offset + 2
+
+
+def _set(buf: bytearray, l3: int, name: str, value: int | bytes) -> None:
+    if name == "eth_dst":
+        buf[0:6] = value  # type: ignore[assignment]
+        return
+    if name == "eth_src":
+        buf[6:12] = value  # type: ignore[assignment]
+        return
+    assert isinstance(value, int)
+    ethertype = int.from_bytes(buf[l3 - 2 : l3], "big")
+    if ethertype == ETH_TYPE_IPV4:
+        _set_ipv4(buf, l3, name, value)
+    elif ethertype == ETH_TYPE_IPV6 and name == "nw_ttl":
+        buf[l3 + 7] = value
+
+
+def _word(buf: bytearray, at: int) -> int:
+    return (buf[at] << 8) | buf[at + 1]
+
+
+def _put(buf: bytearray, at: int, value: int, size: int = 2) -> None:
+    buf[at : at + size] = value.to_bytes(size, "big")
+
+
+def _set_ipv4(buf: bytearray, l3: int, name: str, value: int) -> None:
+    if name in ("nw_ttl", "nw_tos"):
+        at = l3 + 8 if name == "nw_ttl" else l3 + 1
+        word_at = at & ~1 if (at - l3) % 2 == 0 else at - 1
+        old = _word(buf, word_at)
+        buf[at] = value
+        _put(buf, l3 + 10, update16(_word(buf, l3 + 10), old, _word(buf, word_at)))
+        return
+    l4 = l3 + (buf[l3] & 0x0F) * 4
+    proto = buf[l3 + 9]
+    whole = _word(buf, l3 + 6) & 0x1FFF == 0  # offset 0: the L4 header is here
+    l4_sum = _l4_checksum_at(proto, l4) if whole else None
+    if l4_sum is not None and proto == IP_PROTO_UDP and _word(buf, l4_sum) == 0:
+        l4_sum = None  # UDP without a checksum stays without one
+    if name in ("nw_src", "nw_dst"):
+        at = l3 + 12 if name == "nw_src" else l3 + 16
+        old = int.from_bytes(buf[at : at + 4], "big")
+        _put(buf, at, value, 4)
+        _put(buf, l3 + 10, update32(_word(buf, l3 + 10), old, value))
+        if l4_sum is not None:
+            _put(buf, l4_sum, update32(_word(buf, l4_sum), old, value))
+    elif name in ("src_port", "dst_port") and l4_sum is not None:
+        at = l4 if name == "src_port" else l4 + 2
+        old = _word(buf, at)
+        _put(buf, at, value)
+        _put(buf, l4_sum, update16(_word(buf, l4_sum), old, value))
+
+
+def _l4_checksum_at(proto: int, l4: int) -> int | None:
+    if proto == IP_PROTO_TCP:
+        return l4 + 16
+    if proto == IP_PROTO_UDP:
+        return l4 + 6
+    return None

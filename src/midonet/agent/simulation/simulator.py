@@ -1,0 +1,136 @@
+"""The entry points: simulate a packet entering a port, or a generated packet
+leaving one, and turn the context into a SimulationResult.
+
+Actions are derived from the difference between the packet as it entered and as it
+leaves by each output (MidoNet's calculateActionsFromMatchDiff), in output order,
+each output's rewrites relative to the previous one's.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from midonet.agent.simulation import port
+from midonet.agent.simulation.context import PacketContext, Rewritable
+from midonet.agent.simulation.result import (
+    Action,
+    DropReason,
+    Outcome,
+    Output,
+    PopVlan,
+    PushVlan,
+    SetField,
+    SimulationResult,
+)
+from midonet.agent.simulation.state import SimulationState
+from midonet.agent.topology.snapshot import Topology
+from midonet.model import Port
+from midonet.packets.match import FlowMatch, match_frame
+
+_FIELDS = ("eth_src", "eth_dst", None, "nw_src", "nw_dst", "nw_tos", "nw_ttl")
+_PORT_FIELDS = ("src_port", "dst_port")
+
+
+def simulate(
+    packet: bytes,
+    ingress_port_id: uuid.UUID,
+    topology: Topology,
+    state: SimulationState,
+    now: float,
+    *,
+    trace: bool = False,
+    match: FlowMatch | None = None,
+) -> SimulationResult:
+    """Simulate the Ethernet frame `packet` entering the virtual network by
+    `ingress_port_id`. `match` may pass the frame's FlowMatch when the caller has it
+    (the datapath always does); MalformedPacket is raised for bytes that do not parse.
+    """
+    if match is None:
+        match = match_frame(packet, 0)
+    ctx = PacketContext(packet, match, topology, state, now, trace)
+    ingress = topology.get(Port, ingress_port_id)
+    ctx.ingress_device = ingress.device_id if ingress is not None else None
+    port.ingress(ctx, ingress_port_id)
+    return _result(ctx)
+
+
+def simulate_egress(
+    packet: bytes,
+    port_id: uuid.UUID,
+    topology: Topology,
+    state: SimulationState,
+    now: float,
+    *,
+    trace: bool = False,
+) -> SimulationResult:
+    """Simulate a packet a device generated (`GeneratedPacket`) leaving `port_id`:
+    the port's outbound filter, then its peer or its output."""
+    ctx = PacketContext(packet, match_frame(packet, 0), topology, state, now, trace)
+    generator = topology.get(Port, port_id)
+    ctx.ingress_device = generator.device_id if generator is not None else None
+    port.egress(ctx, port_id)
+    return _result(ctx)
+
+
+def _result(ctx: PacketContext) -> SimulationResult:
+    trace = tuple(ctx.trace) if ctx.trace is not None else None
+    common = {
+        "tags": frozenset(ctx.tags),
+        "generated": tuple(ctx.generated),
+        "state_changes": tuple(ctx.state_changes),
+        "meters": tuple(dict.fromkeys(ctx.meters)),
+        "userspace_only": ctx.userspace_only,
+        "trace": trace,
+    }
+    if ctx.outputs:
+        actions = actions_for(ctx.match, ctx.outputs)
+        return SimulationResult(Outcome.FORWARD, actions, **common)  # type: ignore[arg-type]
+    if ctx.parked is not None:
+        return SimulationResult(Outcome.PARKED, parked=ctx.parked, **common)  # type: ignore[arg-type]
+    if ctx.consumed:
+        return SimulationResult(Outcome.CONSUMED, **common)  # type: ignore[arg-type]
+    reason = ctx.drop_reason or DropReason.NO_FLOOD_PORTS
+    return SimulationResult(Outcome.DROP, drop_reason=reason, **common)  # type: ignore[arg-type]
+
+
+def actions_for(
+    match: FlowMatch, outputs: list[tuple[uuid.UUID, Rewritable]]
+) -> tuple[Action, ...]:
+    """The datapath actions that emit each output's rewritten packet in turn."""
+    current: Rewritable = (
+        match.eth_src,
+        match.eth_dst,
+        match.vlan_ids,
+        match.nw_src,
+        match.nw_dst,
+        match.nw_tos,
+        match.nw_ttl,
+        match.src_port,
+        match.dst_port,
+    )
+    actions: list[Action] = []
+    for port_id, wanted in outputs:
+        if wanted != current:
+            actions.extend(_diff(current, wanted))
+            current = wanted
+        actions.append(Output(port_id))
+    return tuple(actions)
+
+
+def _diff(current: Rewritable, wanted: Rewritable) -> list[Action]:
+    out: list[Action] = []
+    for index, name in enumerate(_FIELDS):
+        if name is not None and current[index] != wanted[index]:
+            out.append(SetField(name, wanted[index]))  # type: ignore[arg-type]
+    for index, name in enumerate(_PORT_FIELDS, start=7):
+        if current[index] != wanted[index]:
+            out.append(SetField(name, wanted[index]))  # type: ignore[arg-type]
+    have, want = current[2], wanted[2]
+    if have != want:
+        # pop down to the common tail (tags are pushed and popped at the outside)
+        common = 0
+        while common < min(len(have), len(want)) and have[-1 - common] == want[-1 - common]:
+            common += 1
+        out.extend(PopVlan() for _ in range(len(have) - common))
+        out.extend(PushVlan(vid) for vid in reversed(want[: len(want) - common]))
+    return out

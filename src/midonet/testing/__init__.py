@@ -1,0 +1,2 @@
+"""Test support shipped with the package: the declarative scenario harness
+(`scenario`) for packet simulations."""
