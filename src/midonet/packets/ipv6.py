@@ -226,6 +226,9 @@ def decode(buf: bytes, off: int, end: int, verify: bool) -> tuple[IPv6, int]:
             chain.append(ext)
             pos += size
             nh = nxt
+            if isinstance(ext, IPv6Fragment) and ext.offset:
+                # A later fragment: what follows is fragment data, not more headers.
+                break
         exts = tuple(chain)
     payload: TCP | UDP | ICMPv6 | GRE | bytes
     pseudo = pseudo_sum(src, dst, nh) if verify else 0

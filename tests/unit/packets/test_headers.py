@@ -192,3 +192,25 @@ def test_gre_variants_we_do_not_decode_stay_raw(gre_header: str) -> None:
     gre = bytes.fromhex(gre_header) + b"opaque"
     packet = IPv4(0xC0A80001, 0xC0A80002, c.IP_PROTO_GRE, gre)
     assert IPv4.from_bytes(packet.serialize()) == packet
+
+
+def test_ipv6_later_fragment_data_is_not_read_as_headers() -> None:
+    # Fragment data that happens to start like an extension header (next header 60).
+    from midonet.packets import IPv6, IPv6Fragment, parse
+    from midonet.packets.builder import ethernet
+
+    frag = IPv6(
+        src=1,
+        dst=2,
+        proto=60,
+        payload=b"\x11\xff" + bytes(30),
+        extensions=(IPv6Fragment(ident=7, offset=9, more=False),),
+    )
+    frame = ethernet(
+        dst_mac="02:00:00:00:00:02", src_mac="02:00:00:00:00:01", payload=frag
+    ).serialize()
+    parsed = parse(frame).payload
+    assert isinstance(parsed, IPv6)
+    assert parsed.extensions == frag.extensions
+    assert parsed.payload == frag.payload
+    assert parsed == frag
