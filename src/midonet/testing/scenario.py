@@ -14,6 +14,7 @@ A scenario is plain data (YAML in tests/scenarios): `name`, `topology` (see
       learned: [{bridge: b1, mac: "...", port: vm1}]
       meters: [m1]
       trace: ["rule matched", "route"]        # events that must appear, in this order
+      rules: ["c1:2", "sg:1"]                 # rules that matched, chain:position, in order
     flow: false                   # skip the flow-table rerun for this step
 
 or `give_up_arp: true` to let the agent give up on parked packets at `at`.
@@ -267,6 +268,8 @@ def _check(
         _check_learned(run, label, expect["learned"], result)
     if "trace" in expect:
         _check_trace(label, expect["trace"], result, where)
+    if "rules" in expect:
+        _check_rules(run, label, expect["rules"], result, where)
 
 
 def _check_deliveries(
@@ -303,6 +306,21 @@ def _check_trace(label: str, events: Sequence[str], result: SimulationResult, wh
     for event in events:
         if not any(e == event for e in seen):
             raise ScenarioFailure(f"{label}: trace lacks {event!r} (in order){where}")
+
+
+def _check_rules(
+    run: _Run, label: str, wanted: Sequence[str], result: SimulationResult, where: str
+) -> None:
+    """`wanted`: the rules that matched, in order, as "chain:position"."""
+    got = []
+    for step in result.trace or ():
+        if step.event == "rule matched":
+            detail = dict(step.detail)
+            chain = detail["chain"]
+            assert isinstance(chain, uuid.UUID)
+            got.append(f"{run.name_of(chain)}:{detail['position']}")
+    if got != list(wanted):
+        raise ScenarioFailure(f"{label}: rules matched {got}, expected {list(wanted)}{where}")
 
 
 def _show(run: _Run, deliveries: Sequence[Delivery]) -> str:

@@ -100,7 +100,7 @@ def build_topology(spec: Mapping[str, Any]) -> BuiltTopology:
     names: dict[str, uuid.UUID] = {}
     sections = ("bridges", "routers", "ports", "chains", "port_groups", "ip_addr_groups")
     for section in sections:
-        for name in _named(spec.get(section)):
+        for name in spec.get(section) or ():
             if name in names:
                 raise ValueError(f"name {name!r} used twice")
             names[name] = _uuid_for(name)
@@ -136,10 +136,14 @@ def _groups(spec: Mapping[str, Any], built: BuiltTopology) -> list[ModelObject]:
 
 def _ports(spec: Mapping[str, Any], built: BuiltTopology) -> list[Port]:
     ports: list[Port] = []
-    for name, raw in _named(spec.get("ports")).items():
+    described = _named(spec.get("ports"))
+    peers = {name: o["peer"] for name, o in described.items() if "peer" in o}
+    peers.update({peer: name for name, peer in list(peers.items())})  # links are two-sided
+    for name, raw in described.items():
         options = dict(raw)
         kwargs = _filters(options, built)
-        peer = options.pop("peer", None)
+        options.pop("peer", None)
+        peer = peers.get(name)
         exterior = options.pop("exterior", peer is None)
         if "bridge" in options:
             kwargs.update(type=PortType.BRIDGE, bridge_id=built.id(options.pop("bridge")))

@@ -65,6 +65,7 @@ class PacketContext:
         "outputs",
         "parked",
         "port_groups",
+        "received_ttl",
         "src_port",
         "state",
         "state_changes",
@@ -112,6 +113,8 @@ class PacketContext:
             _,
         ) = match
         self.icmp_error = match.is_icmp_error
+        self.received_ttl = self.nw_ttl
+        """The TTL as the current router received it (ICMP errors quote that)."""
         self.nw_dst_rewritten = False
         self.in_port_id: uuid.UUID | None = None
         self.ingress_device: uuid.UUID | None = None

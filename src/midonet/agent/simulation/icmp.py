@@ -55,9 +55,9 @@ def received_ip(ctx: PacketContext) -> bytes:
     TTL the packet had on arrival (earlier routers decremented it)."""
     start = 14 + 4 * len(ctx.match.vlan_ids)
     ip = bytearray(ctx.frame[start:])
-    if ip[8] != ctx.nw_ttl:
+    if ip[8] != ctx.received_ttl:
         old_word = (ip[8] << 8) | ip[9]
-        ip[8] = ctx.nw_ttl
+        ip[8] = ctx.received_ttl
         checksum = update16((ip[10] << 8) | ip[11], old_word, (ip[8] << 8) | ip[9])
         ip[10:12] = checksum.to_bytes(2, "big")
     return bytes(ip)

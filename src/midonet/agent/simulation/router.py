@@ -110,6 +110,7 @@ def process(ctx: PacketContext, in_port: Port) -> None:
         ctx.drop(DropReason.UNKNOWN_OBJECT, router_id)
         return
     ctx.devices.add(router_id)
+    ctx.received_ttl = ctx.nw_ttl
     if ctx.trace is not None:
         ctx.step("router", router_id, in_port.id)
     if ctx.vlan_ids:
