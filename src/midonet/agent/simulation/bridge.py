@@ -23,91 +23,34 @@ from __future__ import annotations
 
 import struct
 import uuid
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from midonet.agent.simulation import mirror, port
 from midonet.agent.simulation.chain import ACCEPT, REJECT, run_filter
+from midonet.agent.simulation.compiled import BridgeInfo
 from midonet.agent.simulation.result import BridgeArpLearned, DropReason, MacLearned
 from midonet.agent.simulation.state import UNTAGGED_VLAN
 from midonet.agent.simulation.tags import mac_tag
-from midonet.model import Bridge, Port
+from midonet.model import Port
 from midonet.packets import builder
 from midonet.packets.address import BROADCAST_MAC
 from midonet.packets.constants import ARP_OP_REQUEST, ETH_TYPE_ARP
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from midonet.agent.simulation.context import PacketContext
-    from midonet.agent.topology.snapshot import Topology
 
 _ARP_SHA = struct.Struct("!6s")
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeInfo:
-    """What the simulation needs of a bridge, derived once per snapshot."""
-
-    bridge: Bridge
-    exterior: tuple[uuid.UUID, ...]
-    router_port_by_mac: Mapping[bytes, uuid.UUID]
-    """MAC of a peered router port → the bridge port peered with it."""
-    router_mac_by_ip: Mapping[int, bytes]
-    """Address of a peered router port → its MAC."""
-    vlan_of_port: Mapping[uuid.UUID, int]
-    port_of_vlan: Mapping[int, uuid.UUID]
-    vlan_peers: tuple[uuid.UUID, ...]
-    """Interior ports peered with a VLAN port of a VLAN-aware bridge (flooded to)."""
-
-    @property
-    def vlan_aware(self) -> bool:
-        return bool(self.port_of_vlan)
-
-
-def bridge_info(topology: Topology, bridge_id: uuid.UUID) -> BridgeInfo | None:
-    return topology.memo(("bridge.info", bridge_id), lambda: _info(topology, bridge_id))
-
-
-def _info(topology: Topology, bridge_id: uuid.UUID) -> BridgeInfo | None:
-    found = topology.get(Bridge, bridge_id)
-    if found is None:
-        return None
-    by_mac: dict[bytes, uuid.UUID] = {}
-    by_ip: dict[int, bytes] = {}
-    vlan_peers: list[uuid.UUID] = []
-    for p in topology.ports_of(bridge_id):
-        peer = topology.get(Port, p.peer_id)
-        if peer is None:
-            continue
-        if peer.is_router_port and peer.port_mac is not None:
-            mac = bytes.fromhex(peer.port_mac.replace(":", ""))
-            by_mac[mac] = p.id
-            if peer.port_address is not None:
-                by_ip[int(peer.port_address)] = mac
-        elif peer.vlan_id:
-            vlan_peers.append(p.id)
-    vlans = {p.id: p.vlan_id for p in topology.ports_of(bridge_id) if p.vlan_id}
-    return BridgeInfo(
-        found,
-        tuple(p.id for p in topology.exterior_ports_of(bridge_id)),
-        MappingProxyType(by_mac),
-        MappingProxyType(by_ip),
-        MappingProxyType(vlans),
-        MappingProxyType({v: k for k, v in vlans.items()}),
-        tuple(vlan_peers),
-    )
 
 
 def process(ctx: PacketContext, in_port: Port) -> None:
     bridge_id = in_port.bridge_id
     assert bridge_id is not None
-    ctx.tags.add(bridge_id)
-    info = bridge_info(ctx.topology, bridge_id)
+    info = ctx.sim.bridge(bridge_id)
     if info is None:
+        ctx.tags.add(bridge_id)
         ctx.drop(DropReason.UNKNOWN_OBJECT, bridge_id)
         return
+    ctx.tags.update(info.tags)
     ctx.devices.add(bridge_id)
     if ctx.trace is not None:
         ctx.step("bridge", bridge_id, in_port.id)

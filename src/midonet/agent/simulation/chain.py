@@ -55,46 +55,48 @@ class CompiledRule:
     meter_name: str | None
 
 
+_Entry = tuple[Predicate, int, "uuid.UUID | None", "str | None", CompiledRule]
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledChain:
     chain_id: uuid.UUID
     name: str
     rules: tuple[CompiledRule, ...]
+    entries: tuple[_Entry, ...]
+    """The rules as plain tuples (predicate, code, jump target, meter, rule): the
+    per-packet loop unpacks them instead of reading attributes."""
     tags: frozenset[uuid.UUID]
-    """The chain and all its rules: a change to any invalidates flows that ran it."""
+    """The chain's id: the topology invalidates it when the chain or any of its rules
+    changes (a rule names its chain), as MidoNet tags chains, not rules."""
 
 
-def compiled_chain(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | None:
+def compile_chain(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | None:
     """The chain compiled for this snapshot (None if it is not in the snapshot)."""
-    return topology.memo(("chain.compiled", chain_id), lambda: _compile(topology, chain_id))
-
-
-def _compile(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | None:
     chain = topology.get(Chain, chain_id)
     if chain is None:
         return None
-    rules = []
-    for position, rule in enumerate(topology.rules_of(chain_id), start=1):
-        rules.append(
-            CompiledRule(
-                rule.id,
-                position,
-                _CODES.get(rule.type, _NAT),
-                compile_condition(rule.condition, topology),
-                rule.jump_chain_id,
-                rule.meter_name,
-            )
+    rules = tuple(
+        CompiledRule(
+            rule.id,
+            position,
+            _CODES.get(rule.type, _NAT),
+            compile_condition(rule.condition, topology),
+            rule.jump_chain_id,
+            rule.meter_name,
         )
-    tags = frozenset((chain_id, *chain.rule_ids))
-    return CompiledChain(chain_id, chain.name, tuple(rules), tags)
+        for position, rule in enumerate(topology.rules_of(chain_id), start=1)
+    )
+    entries = tuple((r.predicate, r.code, r.jump_chain_id, r.meter_name, r) for r in rules)
+    return CompiledChain(chain_id, chain.name, rules, entries, frozenset((chain_id,)))
 
 
 def run_filter(ctx: PacketContext, chain_id: uuid.UUID, device_id: uuid.UUID) -> int:
     """Run the filter `chain_id` of `device_id` (a port, bridge or router): ACCEPT,
     DROP or REJECT."""
-    chain = compiled_chain(ctx.topology, chain_id)
-    ctx.tags.add(chain_id)
+    chain = ctx.sim.chain(chain_id)
     if chain is None:
+        ctx.tags.add(chain_id)
         return ACCEPT  # the store keeps filters consistent; a racing delete accepts
     if ctx.trace is not None:
         ctx.step("filter", device_id, detail=(("chain", chain_id), ("name", chain.name)))
@@ -108,30 +110,29 @@ def run_filter(ctx: PacketContext, chain_id: uuid.UUID, device_id: uuid.UUID) ->
 def _apply(ctx: PacketContext, chain: CompiledChain, visited: list[uuid.UUID]) -> int:
     ctx.tags.update(chain.tags)
     visited.append(chain.chain_id)
-    for rule in chain.rules:
-        if not rule.predicate(ctx):
+    for predicate, code, jump, meter, rule in chain.entries:
+        if not predicate(ctx):
             continue
-        code = rule.code
-        if rule.meter_name is not None:
-            ctx.meters.append(rule.meter_name)
+        if meter is not None:
+            ctx.meters.append(meter)
         if ctx.trace is not None:
             _trace_rule(ctx, chain, rule)
         if code in (CONTINUE, _NAT):
             continue
-        if code == JUMP:
-            code = _jump(ctx, rule.jump_chain_id, visited)
-            if code == CONTINUE:
-                continue
-        return code
+        if code != JUMP:
+            return code
+        decided = _jump(ctx, jump, visited)
+        if decided != CONTINUE:
+            return decided
     return CONTINUE
 
 
 def _jump(ctx: PacketContext, target_id: uuid.UUID | None, visited: list[uuid.UUID]) -> int:
     if target_id is None:
         return CONTINUE
-    ctx.tags.add(target_id)
-    target = compiled_chain(ctx.topology, target_id)
+    target = ctx.sim.chain(target_id)
     if target is None or target_id in visited:
+        ctx.tags.add(target_id)
         if ctx.trace is not None:
             why = "missing" if target is None else "already visited"
             ctx.step("jump ignored", detail=(("chain", target_id), ("why", why)))

@@ -22,6 +22,7 @@ from midonet.agent.simulation.result import (
 from midonet.packets.match import FlowMatch
 
 if TYPE_CHECKING:
+    from midonet.agent.simulation.compiled import SimTopology
     from midonet.agent.simulation.state import SimulationState
     from midonet.agent.topology.snapshot import Topology
 
@@ -66,6 +67,7 @@ class PacketContext:
         "parked",
         "port_groups",
         "received_ttl",
+        "sim",
         "src_port",
         "state",
         "state_changes",
@@ -80,14 +82,15 @@ class PacketContext:
         self,
         frame: bytes,
         match: FlowMatch,
-        topology: Topology,
+        sim: SimTopology,
         state: SimulationState,
         now: float,
         trace: bool,
     ) -> None:
         self.frame = frame
         self.match = match
-        self.topology = topology
+        self.sim = sim
+        self.topology: Topology = sim.topology
         self.state = state
         self.now = now
         (

@@ -31,11 +31,13 @@ def ingress(ctx: PacketContext, port_id: uuid.UUID) -> None:
         ctx.drop(DropReason.LOOP, port_id)
         return
     ctx.hops += 1
-    ctx.tags.add(port_id)
-    port = ctx.topology.get(Port, port_id)
-    if port is None or port.device_id is None:
+    sim = ctx.sim.port(port_id)
+    if sim is None or sim.port.device_id is None:
+        ctx.tags.add(port_id)
         ctx.drop(DropReason.UNKNOWN_OBJECT, port_id)
         return
+    ctx.tags.update(sim.tags)
+    port = sim.port
     if ctx.trace is not None:
         ctx.step("port ingress", port.device_id, port_id)
     if not port.admin_state_up:
@@ -68,11 +70,13 @@ def ingress(ctx: PacketContext, port_id: uuid.UUID) -> None:
 
 def egress(ctx: PacketContext, port_id: uuid.UUID, *, filters: bool = True) -> None:
     """The device sends the packet out of `port_id` (mirrors send copies unfiltered)."""
-    ctx.tags.add(port_id)
-    port = ctx.topology.get(Port, port_id)
-    if port is None:
+    sim = ctx.sim.port(port_id)
+    if sim is None:
+        ctx.tags.add(port_id)
         ctx.drop(DropReason.UNKNOWN_OBJECT, port_id)
         return
+    ctx.tags.update(sim.tags)
+    port = sim.port
     if port.is_bridge_port:
         if port_id == ctx.in_port_id:
             ctx.drop(DropReason.SAME_PORT, port_id)

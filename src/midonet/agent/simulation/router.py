@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import struct
 import uuid
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from midonet.agent.simulation import bridge, icmp, mirror, port
+from midonet.agent.simulation import icmp, mirror, port
 from midonet.agent.simulation.chain import ACCEPT, DROP, run_filter
+from midonet.agent.simulation.compiled import RouterInfo, RouterPortInfo, mac_bytes
 from midonet.agent.simulation.result import (
     ArpLearned,
     ArpRequested,
@@ -37,7 +36,6 @@ from midonet.agent.simulation.result import (
     GeneratedPacket,
     Parked,
 )
-from midonet.agent.simulation.route_lookup import RouteLookup, prefix_route_lookup
 from midonet.agent.simulation.state import ARP_TIMEOUT
 from midonet.agent.simulation.tags import arp_tag, bridge_arp_tag
 from midonet.model import Port, Route, Router, RouteType
@@ -64,51 +62,20 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from midonet.agent.simulation.context import PacketContext
-    from midonet.agent.topology.snapshot import Topology
-
-route_lookup: RouteLookup = prefix_route_lookup
-"""The route selection the router uses (the routing-table module plugs in here)."""
 
 _ARP_HW = struct.Struct("!6s4x6s")  # sha, (spa), tha
-
-
-@dataclass(frozen=True, slots=True)
-class RouterPortInfo:
-    port: Port
-    mac: bytes
-    address: int | None
-    network: int
-    mask: int
-
-    def contains(self, ip: int) -> bool:
-        return self.address is not None and ip & self.mask == self.network
-
-
-def _port_info(p: Port) -> RouterPortInfo:
-    mac = bytes.fromhex((p.port_mac or "00:00:00:00:00:00").replace(":", ""))
-    if p.port_address is None or p.network_length is None:
-        return RouterPortInfo(p, mac, None, 0, 0)
-    mask = (0xFFFFFFFF << (32 - p.network_length)) & 0xFFFFFFFF
-    address = int(p.port_address)
-    return RouterPortInfo(p, mac, address, address & mask, mask)
-
-
-def router_ports(topology: Topology, router_id: uuid.UUID) -> Mapping[uuid.UUID, RouterPortInfo]:
-    return topology.memo(
-        ("router.ports", router_id),
-        lambda: MappingProxyType({p.id: _port_info(p) for p in topology.ports_of(router_id)}),
-    )
 
 
 def process(ctx: PacketContext, in_port: Port) -> None:
     router_id = in_port.router_id
     assert router_id is not None
-    ctx.tags.add(router_id)
-    found = ctx.topology.get(Router, router_id)
-    ports = router_ports(ctx.topology, router_id)
-    if found is None or in_port.id not in ports:
+    info = ctx.sim.router(router_id)
+    if info is None or in_port.id not in info.ports:
+        ctx.tags.add(router_id)
         ctx.drop(DropReason.UNKNOWN_OBJECT, router_id)
         return
+    ctx.tags.update(info.tags)
+    found, ports = info.router, info.ports
     ctx.devices.add(router_id)
     ctx.received_ttl = ctx.nw_ttl
     if ctx.trace is not None:
@@ -142,7 +109,7 @@ def process(ctx: PacketContext, in_port: Port) -> None:
         if verdict != ACCEPT:
             _filtered_in(ctx, me, verdict)
             return
-    _route(ctx, found, me, ports)
+    _route(ctx, info, me)
 
 
 def _filtered_in(ctx: PacketContext, me: RouterPortInfo, verdict: int) -> None:
@@ -158,23 +125,19 @@ def _filtered_in(ctx: PacketContext, me: RouterPortInfo, verdict: int) -> None:
 def reject(ctx: PacketContext, from_port: Port) -> None:
     """A REJECT rule on a router port's filter: ICMP admin prohibited back by the
     router's ingress port (or `from_port` when the packet came in by it)."""
-    if from_port.router_id is None:
+    info = ctx.sim.router(from_port.router_id) if from_port.router_id else None
+    if info is None:
         return
-    ports = router_ports(ctx.topology, from_port.router_id)
-    me = ports.get(ctx.in_port_id) if ctx.in_port_id is not None else None
-    info = me or ports.get(from_port.id)
-    if info is not None:
-        _icmp(ctx, info, ICMP_DEST_UNREACH, ICMP_UNREACH_ADMIN_PROHIBITED)
+    me = info.ports.get(ctx.in_port_id) if ctx.in_port_id is not None else None
+    sender = me or info.ports.get(from_port.id)
+    if sender is not None:
+        _icmp(ctx, sender, ICMP_DEST_UNREACH, ICMP_UNREACH_ADMIN_PROHIBITED)
 
 
-def _route(
-    ctx: PacketContext,
-    router: Router,
-    me: RouterPortInfo,
-    ports: Mapping[uuid.UUID, RouterPortInfo],
-) -> None:
+def _route(ctx: PacketContext, info: RouterInfo, me: RouterPortInfo) -> None:
+    router = info.router
     flow_hash = hash((ctx.nw_src, ctx.nw_dst, ctx.nw_proto, ctx.src_port, ctx.dst_port))
-    route = route_lookup(ctx.topology, router.id, ctx.nw_src, ctx.nw_dst, flow_hash)
+    route = info.table.lookup(ctx.nw_src, ctx.nw_dst, flow_hash)
     if route is None:
         _icmp(ctx, me, ICMP_DEST_UNREACH, ICMP_UNREACH_NET)
         ctx.drop(DropReason.NO_ROUTE, router.id)
@@ -185,7 +148,7 @@ def _route(
         ctx.step("route", router.id, route.next_hop_port_id, detail)
     kind = route.type
     if kind is RouteType.NORMAL:
-        _forward(ctx, router, me, route, ports)
+        _forward(ctx, router, me, route, info.ports)
     elif kind is RouteType.LOCAL:
         _local(ctx, router, me)
     elif kind is RouteType.BLACKHOLE:
@@ -261,8 +224,7 @@ def _next_hop_mac(
             ctx.drop(DropReason.DANGLING_PORT, router.id)
             return None
         if peer.router_id is not None:
-            peer_info = router_ports(ctx.topology, peer.router_id).get(peer.id)
-            return peer_info.mac if peer_info is not None else _port_info(peer).mac
+            return mac_bytes(peer.port_mac)
         if peer.bridge_id is not None:
             mac = _bridge_knows(ctx, peer.bridge_id, ip)
             if mac is not None:
@@ -274,7 +236,7 @@ def _next_hop_mac(
 
 
 def _bridge_knows(ctx: PacketContext, bridge_id: uuid.UUID, ip: int) -> bytes | None:
-    info = bridge.bridge_info(ctx.topology, bridge_id)
+    info = ctx.sim.bridge(bridge_id)
     if info is None:
         return None
     mac = info.router_mac_by_ip.get(ip)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from midonet.agent.simulation import port
+from midonet.agent.simulation.compiled import SimTopology
 from midonet.agent.simulation.context import PacketContext, Rewritable
 from midonet.agent.simulation.result import (
     Action,
@@ -24,7 +25,6 @@ from midonet.agent.simulation.result import (
 )
 from midonet.agent.simulation.state import SimulationState
 from midonet.agent.topology.snapshot import Topology
-from midonet.model import Port
 from midonet.packets.match import FlowMatch, match_frame
 
 _FIELDS = ("eth_src", "eth_dst", None, "nw_src", "nw_dst", "nw_tos", "nw_ttl")
@@ -47,9 +47,10 @@ def simulate(
     """
     if match is None:
         match = match_frame(packet, 0)
-    ctx = PacketContext(packet, match, topology, state, now, trace)
-    ingress = topology.get(Port, ingress_port_id)
-    ctx.ingress_device = ingress.device_id if ingress is not None else None
+    sim = SimTopology.of(topology)
+    ctx = PacketContext(packet, match, sim, state, now, trace)
+    ingress = sim.port(ingress_port_id)
+    ctx.ingress_device = ingress.port.device_id if ingress is not None else None
     port.ingress(ctx, ingress_port_id)
     return _result(ctx)
 
@@ -65,9 +66,10 @@ def simulate_egress(
 ) -> SimulationResult:
     """Simulate a packet a device generated (`GeneratedPacket`) leaving `port_id`:
     the port's outbound filter, then its peer or its output."""
-    ctx = PacketContext(packet, match_frame(packet, 0), topology, state, now, trace)
-    generator = topology.get(Port, port_id)
-    ctx.ingress_device = generator.device_id if generator is not None else None
+    sim = SimTopology.of(topology)
+    ctx = PacketContext(packet, match_frame(packet, 0), sim, state, now, trace)
+    generator = sim.port(port_id)
+    ctx.ingress_device = generator.port.device_id if generator is not None else None
     port.egress(ctx, port_id)
     return _result(ctx)
 
