@@ -32,6 +32,17 @@ MAX_DEVICES_TRAVERSED = 12
 Rewritable = tuple[bytes, bytes, tuple[int, ...], int, int, int, int, int, int]
 """eth_src, eth_dst, vlan_ids, nw_src, nw_dst, nw_tos, nw_ttl, src_port, dst_port."""
 
+Saved = tuple[
+    Rewritable,
+    "uuid.UUID | None",
+    "tuple[uuid.UUID, ...]",
+    "uuid.UUID | None",
+    "tuple[uuid.UUID, ...]",
+    int,
+    "set[uuid.UUID]",
+    int,
+]
+
 
 class PacketContext:
     __slots__ = (
@@ -154,13 +165,32 @@ class PacketContext:
             self.dst_port,
         )
 
-    def save(self) -> tuple[Rewritable, uuid.UUID | None, tuple[uuid.UUID, ...], int]:
-        return (self.rewritable(), self.out_port_id, self.out_port_groups, self.hops)
+    def save(self) -> Saved:
+        """What a fork restores before its next branch: the packet's rewritable
+        fields and where it is (a branch may enter other devices)."""
+        return (
+            self.rewritable(),
+            self.in_port_id,
+            self.in_port_groups,
+            self.out_port_id,
+            self.out_port_groups,
+            self.hops,
+            set(self.devices),
+            self.received_ttl,
+        )
 
-    def restore(
-        self, saved: tuple[Rewritable, uuid.UUID | None, tuple[uuid.UUID, ...], int]
-    ) -> None:
-        fields, self.out_port_id, self.out_port_groups, self.hops = saved
+    def restore(self, saved: Saved) -> None:
+        (
+            fields,
+            self.in_port_id,
+            self.in_port_groups,
+            self.out_port_id,
+            self.out_port_groups,
+            self.hops,
+            devices,
+            self.received_ttl,
+        ) = saved
+        self.devices = set(devices)
         (
             self.eth_src,
             self.eth_dst,

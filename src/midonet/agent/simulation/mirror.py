@@ -43,9 +43,8 @@ def apply(ctx: PacketContext, mirror_ids: tuple[uuid.UUID, ...]) -> None:
             continue
         if ctx.trace is not None:
             ctx.step("mirror", port_id=to_port, detail=(("mirror", mirror_id),))
-        saved = ctx.save()
-        in_port, drop_reason = ctx.in_port_id, ctx.drop_reason
+        saved, drop_reason = ctx.save(), ctx.drop_reason
         ctx.in_port_id = None  # the copy may leave by the port the packet came in by
         port.egress(ctx, to_port, filters=False)
         ctx.restore(saved)
-        ctx.in_port_id, ctx.drop_reason = in_port, drop_reason
+        ctx.drop_reason = drop_reason
