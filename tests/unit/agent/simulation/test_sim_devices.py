@@ -24,6 +24,7 @@ from midonet.testing.topology_spec import BuiltTopology, build_topology
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from scapy.layers.inet import ICMP, IP, TCP, UDP
+    from scapy.layers.inet6 import IPv6
     from scapy.layers.l2 import ARP, Ether
 
 VM = "02:00:00:00:00:05"
@@ -262,3 +263,35 @@ def test_mirrors_copy_matching_packets_to_their_port() -> None:
         tap,
     }
     assert simulate(udp, built.id("p1"), topology, state, 0.0).output_ports == (built.id("p2"),)
+
+
+def test_no_icmp_errors_about_broadcasts_multicasts_bad_sources_or_later_fragments() -> None:
+    built = _router(uplinks=0)
+    quiet = [
+        Ether(src=VM, dst=R_IN) / IP(src="10.0.0.5", dst="224.0.0.5") / UDP(),
+        Ether(src=VM, dst=R_IN) / IP(src="10.0.0.5", dst="255.255.255.255") / UDP(),
+        Ether(src=VM, dst=R_IN) / IP(src="0.0.0.0", dst="8.8.8.8") / UDP(),
+        Ether(src=VM, dst=R_IN) / IP(src="127.0.0.1", dst="8.8.8.8") / UDP(),
+        Ether(src=VM, dst=R_IN) / IP(src="10.0.0.5", dst="8.8.8.8", frag=10, proto=17) / (b"x" * 8),
+    ]
+    for packet in quiet:
+        result = simulate(bytes(packet), built.id("in"), built.topology, FakeSimulationState(), 0.0)
+        assert result.drop_reason is DropReason.NO_ROUTE
+        assert result.generated == (), packet.summary()
+    loud = (
+        Ether(src=VM, dst=R_IN) / IP(src="10.0.0.5", dst="8.8.8.8", flags="MF") / UDP() / (b"x" * 8)
+    )
+    result = simulate(bytes(loud), built.id("in"), built.topology, FakeSimulationState(), 0.0)
+    assert len(result.generated) == 1  # a first fragment is answered
+
+
+def test_router_ports_drop_ipv6_and_a_router_drops_foreign_macs() -> None:
+    built = _router(uplinks=0)
+    v6 = bytes(Ether(src=VM, dst=R_IN) / IPv6(src="fd00::5", dst="fd00::1") / UDP())
+    result = simulate(v6, built.id("in"), built.topology, FakeSimulationState(), 0.0)
+    assert result.drop_reason is DropReason.NOT_IPV4
+    other = bytes(
+        Ether(src=VM, dst="02:00:00:00:77:77") / IP(src="10.0.0.5", dst="8.8.8.8") / UDP()
+    )
+    result = simulate(other, built.id("in"), built.topology, FakeSimulationState(), 0.0)
+    assert result.drop_reason is DropReason.NOT_FOR_US
