@@ -19,6 +19,7 @@ from midonet.agent.simulation.result import (
     Tag,
     TraceStep,
 )
+from midonet.packets.constants import ETH_TYPE_IPV4, IP_PROTO_ICMP
 from midonet.packets.match import FlowMatch
 
 if TYPE_CHECKING:
@@ -232,14 +233,12 @@ class PacketContext:
         self.trace.append(TraceStep(event, device_id, port_id, detail))
 
     def is_forward_flow(self) -> bool:
-        """False for a return flow: the reversed key of a tracked connection. The
-        conntrack issue keys it as MidoNet does; with empty state all are forward."""
-        key = (
-            self.nw_src,
-            self.src_port,
-            self.nw_dst,
-            self.dst_port,
-            self.nw_proto,
-            self.ingress_device,
-        )
+        """False for a return flow: its key is in the conntrack table. The key is
+        MidoNet's ConnTrackKey (src ip, src port or ICMP id, dst ip, dst port or ICMP
+        id, protocol, ingress device); the conntrack issue fills the table, and with
+        it empty every packet is a forward flow."""
+        src_port, dst_port = self.src_port, self.dst_port
+        if self.nw_proto == IP_PROTO_ICMP and self.ethertype == ETH_TYPE_IPV4:
+            src_port = dst_port = self.match.icmp_id
+        key = (self.nw_src, src_port, self.nw_dst, dst_port, self.nw_proto, self.ingress_device)
         return key not in self.state.conntrack

@@ -74,9 +74,9 @@ def error_frame(
     return Ethernet(ctx.eth_src, port_mac, ETH_TYPE_IPV4, packet).serialize()
 
 
-def echo_reply_frame(ctx: PacketContext, port_mac: bytes) -> bytes | None:
-    """The reply to an ICMP echo request addressed to the router (None if the
-    request's bytes do not hold an echo, e.g. a fragment)."""
+def echo_reply_frame(ctx: PacketContext, port_mac: bytes, next_hop: bytes) -> bytes | None:
+    """The reply to an ICMP echo request addressed to the router, from `port_mac` to
+    `next_hop` (None if the request's bytes hold no echo, e.g. a fragment)."""
     frame = parse(ctx.frame, verify_checksums=False)
     ip = frame.payload
     if not isinstance(ip, IPv4) or not isinstance(ip.payload, ICMP):
@@ -85,4 +85,4 @@ def echo_reply_frame(ctx: PacketContext, port_mac: bytes) -> bytes | None:
     payload = request.payload if isinstance(request.payload, bytes) else b""
     reply = ICMP(ICMP_ECHO_REPLY, 0, request.rest, payload)
     packet = IPv4(ctx.nw_dst, ctx.nw_src, IP_PROTO_ICMP, reply)
-    return Ethernet(ctx.eth_src, port_mac, ETH_TYPE_IPV4, packet).serialize()
+    return Ethernet(next_hop, port_mac, ETH_TYPE_IPV4, packet).serialize()

@@ -150,7 +150,7 @@ def _route(ctx: PacketContext, info: RouterInfo, me: RouterPortInfo) -> None:
     if kind is RouteType.NORMAL:
         _forward(ctx, router, me, route, info.ports)
     elif kind is RouteType.LOCAL:
-        _local(ctx, router, me)
+        _local(ctx, info, me)
     elif kind is RouteType.BLACKHOLE:
         ctx.drop(DropReason.BLACKHOLE, router.id)
     else:
@@ -158,14 +158,42 @@ def _route(ctx: PacketContext, info: RouterInfo, me: RouterPortInfo) -> None:
         ctx.drop(DropReason.REJECT_ROUTE, router.id)
 
 
-def _local(ctx: PacketContext, router: Router, me: RouterPortInfo) -> None:
-    if ctx.nw_proto == IP_PROTO_ICMP and ctx.src_port == ICMP_ECHO_REQUEST and not ctx.dst_port:
-        frame = icmp.echo_reply_frame(ctx, me.mac)
-        if frame is not None:
-            ctx.generate(me.port.id, frame)
-            ctx.consumed = True
-            return
-    ctx.drop(DropReason.LOCAL_NOT_ECHO, router.id)
+def _local(ctx: PacketContext, info: RouterInfo, me: RouterPortInfo) -> None:
+    """A packet for one of the router's addresses: an echo request is answered (the
+    reply routed back like MidoNet's sendIpPacket), anything else dropped."""
+    if ctx.nw_proto != IP_PROTO_ICMP or ctx.src_port != ICMP_ECHO_REQUEST or ctx.dst_port:
+        ctx.drop(DropReason.LOCAL_NOT_ECHO, info.router.id)
+        return
+    ctx.consumed = True
+    hop = _reply_hop(ctx, info, me)
+    frame = icmp.echo_reply_frame(ctx, hop[0].mac, hop[1]) if hop is not None else None
+    if hop is not None and frame is not None:
+        ctx.generate(hop[0].port.id, frame)
+    elif ctx.trace is not None:
+        ctx.step("echo reply not sent: no route or next hop", info.router.id)
+
+
+def _reply_hop(
+    ctx: PacketContext, info: RouterInfo, me: RouterPortInfo
+) -> tuple[RouterPortInfo, bytes] | None:
+    """The port and next-hop MAC of a reply to the current packet's sender, known
+    without asking ARP (a reply is not parked)."""
+    route = info.table.lookup(ctx.nw_dst, ctx.nw_src, 0)
+    if route is None or route.type is not RouteType.NORMAL or route.next_hop_port_id is None:
+        return None
+    out = info.ports.get(route.next_hop_port_id)
+    if out is None:
+        return None
+    if out is me:
+        return out, ctx.eth_src  # back the way the request came: to its previous hop
+    ip = int(route.next_hop_gateway) if route.next_hop_gateway else ctx.nw_src
+    peer = ctx.topology.get(Port, out.port.peer_id)
+    if peer is not None and peer.router_id is not None:
+        return out, mac_bytes(peer.port_mac)
+    entry = ctx.state.router_arp(info.router.id, ip)
+    if entry is None or entry.is_expired(ctx.now):
+        return None
+    return out, entry.mac
 
 
 def _forward(

@@ -140,3 +140,15 @@ def test_flows_are_tagged_with_the_chains_they_ran() -> None:
     built = bridge_with_filter(chains)
     result = simulate(FRAME, built.id("vm1"), built.topology, FakeSimulationState(), 0.0)
     assert {built.id("main"), built.id("sub"), built.id("b1"), built.id("vm1")} <= result.tags
+
+
+def test_return_flow_rules_read_the_conntrack_table_of_the_state() -> None:
+    built = bridge_with_filter(
+        {"main": [{"type": "accept", "match_return_flow": True}, {"type": "drop"}]}
+    )
+    state = FakeSimulationState()
+    forward = simulate(FRAME, built.id("vm1"), built.topology, state, 0.0)
+    assert forward.drop_reason is DropReason.FILTERED
+    key = (builder.ip4("10.0.0.1"), 1000, builder.ip4("10.0.0.2"), 53, 17, built.id("b1"))
+    state.connections.add(key)
+    assert simulate(FRAME, built.id("vm1"), built.topology, state, 0.0).outcome is Outcome.FORWARD

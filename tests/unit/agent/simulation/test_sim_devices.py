@@ -295,3 +295,23 @@ def test_router_ports_drop_ipv6_and_a_router_drops_foreign_macs() -> None:
     )
     result = simulate(other, built.id("in"), built.topology, FakeSimulationState(), 0.0)
     assert result.drop_reason is DropReason.NOT_FOR_US
+
+
+def test_an_echo_reply_is_routed_back_even_by_another_port() -> None:
+    built = _router(uplinks=1)  # default route via up0, gateway 192.168.0.254
+    state = _arp_for_gateways(built, uplinks=1)
+    ping = Ether(src=VM, dst=R_IN) / IP(src="203.0.113.9", dst="10.0.0.1") / ICMP(id=4, seq=2)
+    result = simulate(bytes(ping), built.id("in"), built.topology, state, 0.0)
+    assert result.outcome is Outcome.CONSUMED
+    (generated,) = result.generated
+    assert generated.port_id == built.id("up0")
+    reply = Ether(generated.frame)
+    assert (reply.src, reply.dst) == ("02:00:00:00:00:01", "02:00:00:00:00:fe")
+    assert (reply[IP].src, reply[IP].dst, reply[ICMP].type, reply[ICMP].id) == (
+        "10.0.0.1",
+        "203.0.113.9",
+        0,
+        4,
+    )
+    unresolved = simulate(bytes(ping), built.id("in"), built.topology, FakeSimulationState(), 0.0)
+    assert (unresolved.outcome, unresolved.generated) == (Outcome.CONSUMED, ())
