@@ -6,6 +6,7 @@ what it needs in `tmp_path` and yields a `Backend` whose URL `open_store` accept
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,19 @@ def embedded(tmp_path: Path) -> Iterator[Backend]:
     yield Backend("embedded", f"embedded:{tmp_path / 'nsdb.db'}")
 
 
+@contextmanager
+def zookeeper(tmp_path: Path) -> Iterator[Backend]:
+    """A real ZooKeeper server shared by the test session; each test has its own root."""
+    from midonet.store.zookeeper import delete_root
+    from midonet.testing.zookeeper import shared_server
+
+    server = shared_server()
+    root = f"/midonet-test-{uuid.uuid4().hex[:12]}"
+    yield Backend("zookeeper", f"zk://{server.address}{root}")
+    delete_root(server.address, root)
+
+
 BACKENDS: dict[str, Callable[[Path], AbstractContextManager[Backend]]] = {
     "embedded": embedded,
+    "zookeeper": zookeeper,
 }

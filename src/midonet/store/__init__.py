@@ -1,5 +1,6 @@
 """The NSDB: the `Store` protocol (`base`), its embedded SQLite backend (`embedded`),
-state tables (`state`) and configuration layers (`config`)."""
+its ZooKeeper backend (`zookeeper`), state tables (`state`) and configuration layers
+(`config`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ __all__ = [
 
 
 def open_store(url: str | Path) -> Store:
-    """A store from a location: "memory:", "embedded:/path/to/file.db" or a plain path."""
+    """A store from a location: "memory:", "embedded:/path/to/file.db", a plain path,
+    or "zk://HOST:PORT[,HOST:PORT]/ROOT" (ZooKeeper)."""
     text = str(url)
+    if text.startswith("zk://"):
+        from midonet.store.zookeeper import ZooKeeperStore  # noqa: PLC0415 - kazoo only when used
+
+        return ZooKeeperStore.from_url(text)
     if text in ("memory:", ":memory:"):
         return EmbeddedStore(":memory:")
     if text.startswith("embedded:"):

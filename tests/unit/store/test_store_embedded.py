@@ -170,4 +170,4 @@ def test_open_store_urls(tmp_path: Path) -> None:
     assert isinstance(store, EmbeddedStore)
     store.close()
     with pytest.raises(ValueError, match="no store backend"):
-        open_store("zk://localhost:2181")
+        open_store("etcd://localhost:2379")  # zk:// is the ZooKeeper backend
