@@ -30,7 +30,7 @@ from midonet.agent.simulation.chain import ACCEPT, REJECT, run_filter
 from midonet.agent.simulation.compiled import BridgeInfo
 from midonet.agent.simulation.result import BridgeArpLearned, DropReason, MacLearned
 from midonet.agent.simulation.state import UNTAGGED_VLAN
-from midonet.agent.simulation.tags import mac_tag
+from midonet.agent.simulation.tags import bridge_arp_tag, mac_tag
 from midonet.model import Port
 from midonet.packets import builder
 from midonet.packets.address import BROADCAST_MAC
@@ -166,9 +166,10 @@ def _arp(ctx: PacketContext, info: BridgeInfo, in_port: Port) -> list[uuid.UUID]
     tagged = bool(ctx.vlan_ids)
     gratuitous = ctx.nw_src == ctx.nw_dst
     if ctx.nw_proto == ARP_OP_REQUEST and not tagged and not gratuitous:
-        mac = info.router_mac_by_ip.get(ctx.nw_dst) or ctx.state.bridge_arp(
-            info.bridge.id, ctx.nw_dst
-        )
+        mac = info.router_mac_by_ip.get(ctx.nw_dst)
+        if mac is None:  # a flooded request must go when the bridge learns the answer
+            ctx.tags.add(bridge_arp_tag(info.bridge.id, ctx.nw_dst))
+            mac = ctx.state.bridge_arp(info.bridge.id, ctx.nw_dst)
         if mac is not None:
             _answer_arp(ctx, info, in_port, mac)
             return None

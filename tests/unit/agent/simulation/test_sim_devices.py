@@ -17,6 +17,7 @@ from midonet.agent.simulation import (
     SimulationResult,
     simulate,
 )
+from midonet.agent.simulation.tags import bridge_arp_tag
 from midonet.model import Condition, Mirror
 from midonet.packets import builder
 from midonet.testing.topology_spec import BuiltTopology, build_topology
@@ -315,3 +316,45 @@ def test_an_echo_reply_is_routed_back_even_by_another_port() -> None:
     )
     unresolved = simulate(bytes(ping), built.id("in"), built.topology, FakeSimulationState(), 0.0)
     assert (unresolved.outcome, unresolved.generated) == (Outcome.CONSUMED, ())
+
+
+def test_a_flooded_arp_request_is_tagged_with_the_bridge_arp_entry() -> None:
+    built = build_topology(
+        {"bridges": ["b1"], "ports": {"p1": {"bridge": "b1"}, "p2": {"bridge": "b1"}}}
+    )
+    who = bytes(
+        Ether(src=VM, dst="ff:ff:ff:ff:ff:ff")
+        / ARP(op=1, hwsrc=VM, psrc="10.0.0.5", pdst="10.0.0.6")
+    )
+    result = simulate(who, built.id("p1"), built.topology, FakeSimulationState(), 0.0)
+    assert result.output_ports == (built.id("p2"),)
+    assert bridge_arp_tag(built.id("b1"), builder.ip4("10.0.0.6")) in result.tags
+
+
+def test_a_bridge_outbound_filter_sees_the_egress_port_of_a_unicast() -> None:
+    built = build_topology(
+        {
+            "bridges": {"b1": {"outbound_filter": "out"}},
+            "ports": {n: {"bridge": "b1"} for n in ("p1", "p2", "p3")},
+            "chains": {"out": [{"type": "drop", "out_ports": ["p3"]}]},
+        }
+    )
+    state = FakeSimulationState()
+    state.learn_mac(built.id("b1"), bytes.fromhex("020000000002"), built.id("p2"))
+    state.learn_mac(built.id("b1"), bytes.fromhex("020000000003"), built.id("p3"))
+    for dst, port in (("02:00:00:00:00:02", "p2"), ("02:00:00:00:00:03", None)):
+        frame = bytes(Ether(src=VM, dst=dst) / IP() / UDP())
+        result = simulate(frame, built.id("p1"), built.topology, state, 0.0)
+        assert result.output_ports == ((built.id(port),) if port else ())
+
+
+def test_a_router_learns_gratuitous_arp_replies_from_its_subnet() -> None:
+    built = _router(uplinks=1)
+    garp = Ether(src=VM, dst="ff:ff:ff:ff:ff:ff") / ARP(
+        op=2, hwsrc=VM, psrc="10.0.0.5", hwdst=VM, pdst="10.0.0.5"
+    )
+    result = simulate(bytes(garp), built.id("in"), built.topology, FakeSimulationState(), 3.0)
+    assert result.state_changes == (
+        ArpLearned(built.id("r1"), builder.ip4("10.0.0.5"), bytes.fromhex("020000000005"), 3.0),
+    )
+    assert result.generated == ()
