@@ -74,13 +74,12 @@ def _l3_offset(buf: bytearray) -> int:
 
 
 def _set(buf: bytearray, l3: int, name: str, value: int | bytes) -> None:
-    if name == "eth_dst":
-        buf[0:6] = value  # type: ignore[assignment]
+    if isinstance(value, bytes):  # the MACs
+        if name == "eth_dst":
+            buf[0:6] = value
+        elif name == "eth_src":
+            buf[6:12] = value
         return
-    if name == "eth_src":
-        buf[6:12] = value  # type: ignore[assignment]
-        return
-    assert isinstance(value, int)
     ethertype = int.from_bytes(buf[l3 - 2 : l3], "big")
     if ethertype == ETH_TYPE_IPV4:
         _set_ipv4(buf, l3, name, value)

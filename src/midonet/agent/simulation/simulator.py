@@ -27,8 +27,17 @@ from midonet.agent.simulation.state import SimulationState
 from midonet.agent.topology.snapshot import Topology
 from midonet.packets.match import FlowMatch, match_frame
 
-_FIELDS = ("eth_src", "eth_dst", None, "nw_src", "nw_dst", "nw_tos", "nw_ttl")
-_PORT_FIELDS = ("src_port", "dst_port")
+# (index in Rewritable, field name) of the fields a SetField rewrites; 2 is the VLANs.
+_SETTABLE = (
+    (0, "eth_src"),
+    (1, "eth_dst"),
+    (3, "nw_src"),
+    (4, "nw_dst"),
+    (5, "nw_tos"),
+    (6, "nw_ttl"),
+    (7, "src_port"),
+    (8, "dst_port"),
+)
 
 
 def simulate(
@@ -75,24 +84,30 @@ def simulate_egress(
 
 
 def _result(ctx: PacketContext) -> SimulationResult:
-    trace = tuple(ctx.trace) if ctx.trace is not None else None
-    common = {
-        "tags": frozenset(ctx.tags),
-        "generated": tuple(ctx.generated),
-        "state_changes": tuple(ctx.state_changes),
-        "meters": tuple(dict.fromkeys(ctx.meters)),
-        "userspace_only": ctx.userspace_only,
-        "trace": trace,
-    }
+    actions: tuple[Action, ...] = ()
+    reason = None
     if ctx.outputs:
+        outcome = Outcome.FORWARD
         actions = actions_for(ctx.match, ctx.outputs)
-        return SimulationResult(Outcome.FORWARD, actions, **common)  # type: ignore[arg-type]
-    if ctx.parked is not None:
-        return SimulationResult(Outcome.PARKED, parked=ctx.parked, **common)  # type: ignore[arg-type]
-    if ctx.consumed:
-        return SimulationResult(Outcome.CONSUMED, **common)  # type: ignore[arg-type]
-    reason = ctx.drop_reason or DropReason.NO_FLOOD_PORTS
-    return SimulationResult(Outcome.DROP, drop_reason=reason, **common)  # type: ignore[arg-type]
+    elif ctx.parked is not None:
+        outcome = Outcome.PARKED
+    elif ctx.consumed:
+        outcome = Outcome.CONSUMED
+    else:
+        outcome = Outcome.DROP
+        reason = ctx.drop_reason or DropReason.NO_FLOOD_PORTS
+    return SimulationResult(
+        outcome,
+        actions,
+        drop_reason=reason,
+        tags=frozenset(ctx.tags),
+        generated=tuple(ctx.generated),
+        state_changes=tuple(ctx.state_changes),
+        parked=ctx.parked if outcome is Outcome.PARKED else None,
+        meters=tuple(dict.fromkeys(ctx.meters)),
+        userspace_only=ctx.userspace_only,
+        trace=tuple(ctx.trace) if ctx.trace is not None else None,
+    )
 
 
 def actions_for(
@@ -121,15 +136,15 @@ def actions_for(
 
 def _diff(current: Rewritable, wanted: Rewritable) -> list[Action]:
     out: list[Action] = []
-    for index, name in enumerate(_FIELDS):
-        if name is not None and current[index] != wanted[index]:
-            out.append(SetField(name, wanted[index]))  # type: ignore[arg-type]
-    for index, name in enumerate(_PORT_FIELDS, start=7):
-        if current[index] != wanted[index]:
-            out.append(SetField(name, wanted[index]))  # type: ignore[arg-type]
+    for index, name in _SETTABLE:
+        value = wanted[index]
+        if current[index] != value:
+            assert isinstance(value, int | bytes)
+            out.append(SetField(name, value))
     have, want = current[2], wanted[2]
     if have != want:
-        # pop down to the common tail (tags are pushed and popped at the outside)
+        # Tags are pushed and popped at the outside: pop down to the common inner
+        # tail, then push the new outer tags.
         common = 0
         while common < min(len(have), len(want)) and have[-1 - common] == want[-1 - common]:
             common += 1
