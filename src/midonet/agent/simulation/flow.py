@@ -98,7 +98,7 @@ def _put(buf: bytearray, at: int, value: int, size: int = 2) -> None:
 def _set_ipv4(buf: bytearray, l3: int, name: str, value: int) -> None:
     if name in ("nw_ttl", "nw_tos"):
         at = l3 + 8 if name == "nw_ttl" else l3 + 1
-        word_at = at & ~1 if (at - l3) % 2 == 0 else at - 1
+        word_at = l3 + ((at - l3) & ~1)  # the checksum sums 16-bit words
         old = _word(buf, word_at)
         buf[at] = value
         _put(buf, l3 + 10, update16(_word(buf, l3 + 10), old, _word(buf, word_at)))

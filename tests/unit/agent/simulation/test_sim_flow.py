@@ -139,3 +139,13 @@ def test_generated_and_parked_results_are_not_installed() -> None:
     table: FlowTable[FlowMatch, Actions] = FlowTable()
     assert install(table, match_frame(frame, 1), result, 0.0) is None
     assert len(table) == 0
+
+
+def test_tos_rewrite_keeps_the_ip_checksum_right() -> None:
+    ((_, out),) = apply_actions(bytes(_tcp(tos=0)), (SetField("nw_tos", 0xB8), Output(A)))
+    expected = (
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+        / IP(src="10.0.0.1", dst="192.0.2.9", id=3, tos=0xB8)
+        / TCP(sport=1234, dport=80, flags="S")
+    )
+    assert out == bytes(expected)
