@@ -10,8 +10,10 @@ hook sees the whole session's items), so `-m "not zk"` runs without a server.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +53,10 @@ def zk_store(zk_url: str) -> Iterator[ZooKeeperStore]:
     store = ZooKeeperStore.from_url(zk_url)
     yield store
     store.close()
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """Like pytest's, but removed as soon as the test ends (server data included)."""
+    with tempfile.TemporaryDirectory(prefix="midonet-zk-test-") as tmp:
+        yield Path(tmp)
