@@ -136,6 +136,8 @@ def test_metrics_count_errors_and_render_as_prometheus(zk_store: ZooKeeperStore)
     zk_store.update(router.replace(name="x"))
     with pytest.raises(ConcurrentModification):
         zk_store.update(router.replace(name="y"), expected_version=current.version)
+    zk_store.state.put("t", "k", 1)
+    assert zk_store.metrics.timers["write"].count == 1
     with zk_store.watch(Router):
         counters = zk_store.metrics.counters
         assert counters["object_exists"] == 1
@@ -147,7 +149,10 @@ def test_metrics_count_errors_and_render_as_prometheus(zk_store: ZooKeeperStore)
     assert 'midonet_nsdb_connection_state{state="CONNECTED"} 1\n' in text
     assert "midonet_nsdb_class_observable_count 1\n" in text
     assert "# TYPE midonet_nsdb_multi_seconds summary" in text
-    assert zk_store.metrics.timers["multi"].count == 2  # the refused writes never reached ZooKeeper
+    # The duplicate create reached ZooKeeper (creates are not read first); the
+    # other refused writes did not.
+    assert zk_store.metrics.timers["multi"].count == 3
+    assert zk_store.metrics.counters["transaction_retries"] == 0
     assert zk_store.connection_state is ConnectionState.CONNECTED
 
 
@@ -158,3 +163,20 @@ def test_an_unreachable_ensemble_is_a_clear_error() -> None:
     port = free_port()
     with pytest.raises(StoreUnavailable, match=f"cannot reach ZooKeeper at 127.0.0.1:{port}"):
         ZooKeeperStore(f"127.0.0.1:{port}", connect_timeout=0.5)
+
+
+def test_creates_are_not_read_first_yet_errors_match_the_embedded_store(
+    zk_store: ZooKeeperStore,
+) -> None:
+    from midonet.store import Create, Update
+
+    router = Router(name="r")
+    zk_store.create(router)
+    port = Port(type=PortType.ROUTER, router_id=router.id)
+    # The port's binding reads the router, which the ops then create again.
+    with pytest.raises(ObjectExists, match=str(router.id)):
+        zk_store.commit([Create(port), Create(router)])
+    with pytest.raises(NotFound):
+        zk_store.commit([Update(Router(name="ghost")), Create(Router())])
+    assert not zk_store.exists(Port, port.id)
+    assert zk_store.get(Router, router.id).obj.port_ids == ()

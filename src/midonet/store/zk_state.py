@@ -36,6 +36,7 @@ from midonet.store.zk_client import (
     TransactionFailed,
     ZkClient,
 )
+from midonet.store.zk_metrics import StoreMetrics
 from midonet.store.zk_watch import WatchEngine
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,10 @@ class ZooKeeperState:
         engine: WatchEngine,
         dispatcher: Callable[[], Dispatcher],
         new_client: Callable[[float], ZkClient],
+        metrics: StoreMetrics,
     ) -> None:
         self._client = client
+        self._metrics = metrics
         self.root = f"{root}/state"
         self._engine = engine
         self._dispatcher = dispatcher
@@ -182,7 +185,8 @@ class ZooKeeperState:
 
     def get(self, table: str, key: str) -> StateEntry | None:
         try:
-            data, stat = self._client.get(self._path(table, key))
+            with self._metrics.timed("read"):
+                data, stat = self._client.get(self._path(table, key))
         except NoNode:
             return None
         return _entry(data, stat)
@@ -190,7 +194,8 @@ class ZooKeeperState:
     def entries(self, table: str) -> dict[str, StateEntry]:
         directory = self._table(table)
         try:
-            names, _ = self._client.children(directory)
+            with self._metrics.timed("read_children"):
+                names, _ = self._client.children(directory)
         except NoNode:
             return {}
         found = self._client.get_many([f"{directory}/{n}" for n in names])
@@ -209,7 +214,8 @@ class ZooKeeperState:
         return session.client
 
     def put(self, table: str, key: str, value: JSON, *, session: Session | None = None) -> int:
-        version = self._write(table, key, value, session, None)
+        with self._metrics.timed("write"):
+            version = self._write(table, key, value, session, None)
         assert version is not None
         return version
 
@@ -222,7 +228,8 @@ class ZooKeeperState:
         expected_version: int,
         session: Session | None = None,
     ) -> int | None:
-        return self._write(table, key, value, session, expected_version)
+        with self._metrics.timed("write"):
+            return self._write(table, key, value, session, expected_version)
 
     def _write(
         self, table: str, key: str, value: JSON, session: Session | None, expected: int | None
@@ -282,7 +289,8 @@ class ZooKeeperState:
             if session is not None and stat.ephemeral_owner != session.id:
                 return False
             try:
-                self._client.delete(path, stat.version)
+                with self._metrics.timed("write"):
+                    self._client.delete(path, stat.version)
                 return True
             except (BadVersion, NoNode):
                 continue

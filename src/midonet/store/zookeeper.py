@@ -281,7 +281,7 @@ class ZooKeeperStore:
         self.metrics.gauges["object_observable_count"] = lambda: self._engine.counts()[0]
         self.metrics.gauges["class_observable_count"] = lambda: self._engine.counts()[1]
         self._state = ZooKeeperState(
-            self._client, root, self._engine, self._get_dispatcher, new_client
+            self._client, root, self._engine, self._get_dispatcher, new_client, self.metrics
         )
         self._config = ConfigLayers(self._state)
         self._monitor = threading.Thread(target=self._watch_link, name="zk-link", daemon=True)
@@ -483,8 +483,13 @@ class ZooKeeperStore:
 
     # --- writes ----------------------------------------------------------------------
 
-    def _staging(self, reads: dict[Key, Stat | None]) -> Staging:
+    def _staging(
+        self, reads: dict[Key, Stat | None], assume_absent: frozenset[Key] = frozenset()
+    ) -> Staging:
         def read(kind: str, id: uuid.UUID) -> Versioned[ModelObject] | None:
+            if (kind, id) in assume_absent:
+                reads[(kind, id)] = None  # the multi's create fails if it exists
+                return None
             found = self._read(kind, id)
             reads[(kind, id)] = None if found is None else found[1]
             return None if found is None else found[0]
@@ -524,29 +529,44 @@ class ZooKeeperStore:
         return {key: None if deleted else version for key, deleted in written}
 
     def _commit(self, ops: Sequence[Op]) -> Committed:
-        for attempt in range(self._attempts):
+        # A first, speculative attempt takes the objects the ops create as absent
+        # without reading them (a round trip each). Should one exist, ZooKeeper
+        # refuses its create, or the staging refuses something; either way the
+        # attempts that follow read everything, and so raise what the embedded
+        # store would.
+        speculate = self._attempts > 1 and any(isinstance(o, Create) for o in ops)
+        attempts = self._attempts + int(speculate)
+        for attempt in range(attempts):
+            guess = speculate and attempt == 0
             reads: dict[Key, Stat | None] = {}
-            staging = self._staging(reads)
-            for op in ops:
-                if isinstance(op, Create):
-                    staging.create(op.obj)
-                elif isinstance(op, Update):
-                    staging.update(op.obj, expected_version=op.expected_version)
-                else:
-                    staging.delete(
-                        self.schema.kind_of(op.cls),
-                        op.id,
-                        expected_version=op.expected_version,
-                        missing_ok=op.missing_ok,
-                    )
+            staging = self._staging(reads, _created_first(ops) if guess else frozenset())
             try:
+                self._apply(staging, ops)
                 return self._flush(staging, reads)
             except _Conflict:
-                self.metrics.count("transaction_retries")
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+                if not guess:
+                    self.metrics.count("transaction_retries")
+                    time.sleep(random.uniform(0, 0.005 * attempt))
+            except StoreError:
+                if not guess:
+                    raise
         raise ConcurrentModification(
             f"the transaction conflicted with other writers {self._attempts} times; retry it"
         )
+
+    def _apply(self, staging: Staging, ops: Sequence[Op]) -> None:
+        for op in ops:
+            if isinstance(op, Create):
+                staging.create(op.obj)
+            elif isinstance(op, Update):
+                staging.update(op.obj, expected_version=op.expected_version)
+            else:
+                staging.delete(
+                    self.schema.kind_of(op.cls),
+                    op.id,
+                    expected_version=op.expected_version,
+                    missing_ok=op.missing_ok,
+                )
 
     def commit(self, ops: Iterable[Op]) -> Committed:
         with self.metrics.errors():
@@ -668,6 +688,18 @@ class ZooKeeperStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _created_first(ops: Sequence[Op]) -> frozenset[Key]:
+    """Keys whose first operation in `ops` is a create."""
+    seen: set[Key] = set()
+    out: set[Key] = set()
+    for op in ops:
+        key = (op.obj.KIND, op.obj.id) if isinstance(op, Create | Update) else (op.cls.KIND, op.id)
+        if key not in seen and isinstance(op, Create):
+            out.add(key)
+        seen.add(key)
+    return frozenset(out)
 
 
 def delete_root(hosts: str, root: str) -> None:
