@@ -88,11 +88,9 @@ def test_console_script_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert "WARN  org.midonet.event.api.Nsdb.DISCONNECT - DISCONNECT Disconnected" in events
 
 
-def test_zookeeper_nsdb_not_available_yet(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    assert main(["--nsdb", "zk://127.0.0.1:2181/midonet", "--state-dir", str(tmp_path)]) == 2
-    assert "ZooKeeper backend is not available yet" in capsys.readouterr().err
+def test_bad_nsdb_urls_are_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["--nsdb", "zk://no-port/midonet", "--state-dir", str(tmp_path)]) == 2
+    assert "expected HOST:PORT" in capsys.readouterr().err
     assert main(["--nsdb", "ftp://x", "--state-dir", str(tmp_path)]) == 2
 
 

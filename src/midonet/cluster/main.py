@@ -4,7 +4,7 @@
                     [--https-port N --cert PEM --key PEM] [--event-log FILE]
 
 The NSDB is `file:PATH` (the embedded store; by default `nsdb.db` under the state
-directory) or `zk://HOST:PORT[,HOST:PORT]/ROOT` (ZooKeeper, not available yet).
+directory) or `zk://HOST:PORT[,HOST:PORT]/ROOT` (ZooKeeper).
 Configuration: the schema's defaults, the NSDB's "default" template, then `--config`
 (HOCON), then the command line. SIGTERM or SIGINT stops it cleanly.
 """
@@ -26,7 +26,7 @@ from midonet.cluster.events import EventLog
 from midonet.cluster.rest_api import Api, ApiServer
 from midonet.config import Config, ConfigLayer, template_layer
 from midonet.errors import MidonetError
-from midonet.store import EmbeddedStore, Store
+from midonet.store import EmbeddedStore, Store, open_store
 
 log = logging.getLogger("org.midonet.cluster.root")
 
@@ -51,10 +51,10 @@ def open_nsdb(url: str) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         return EmbeddedStore(path)
     if url.startswith("zk://"):
-        raise UsageError(
-            f"--nsdb {url}: the ZooKeeper backend is not available yet; "
-            "use file:PATH for the embedded store"
-        )
+        try:
+            return open_store(url)
+        except ValueError as e:
+            raise UsageError(f"--nsdb {url}: {e}") from None
     raise UsageError(f"--nsdb {url!r}: expected file:PATH or zk://HOST:PORT[,HOST:PORT]/ROOT")
 
 

@@ -19,9 +19,9 @@ def test_open_nsdb_file_url(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.parametrize("url", ["zk://10.0.0.1:2181,10.0.0.2:2181/midonet", "zk://h:1/x"])
-def test_zookeeper_urls_are_not_available_yet(url: str) -> None:
-    with pytest.raises(UsageError, match="not available yet"):
+@pytest.mark.parametrize("url", ["zk://", "zk://host-without-port/midonet", "zk://h:1,h2/x"])
+def test_malformed_zookeeper_urls(url: str) -> None:
+    with pytest.raises(UsageError, match="expected HOST:PORT"):
         open_nsdb(url)
 
 
