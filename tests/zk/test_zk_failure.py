@@ -15,6 +15,7 @@ import pytest
 from midonet.errors import ObjectExists, StoreUnavailable
 from midonet.model import Bridge, Router
 from midonet.store import Create
+from midonet.store.state import SessionExpired
 from midonet.store.watch import wait_until
 from midonet.store.zookeeper import ConnectionState, ZooKeeperStore
 from midonet.testing.zookeeper import Ensemble, ZooKeeperServer, four_letter
@@ -167,3 +168,38 @@ def test_killing_an_ensemble_member_mid_run_loses_no_write(trio: Ensemble) -> No
     with ZooKeeperStore(survivors, "/ensemble", **FAST) as check:
         stored = {r.id: r for r in check.list(Router)}
     assert stored == {r.id: r for r in routers}
+
+
+def test_an_expired_session_is_replaced_and_watches_resynchronise(trio: Ensemble) -> None:
+    lonely, *others = trio.members
+    root = "/expiry"
+    short = {**FAST, "session_timeout": 2.0}
+    alone = ZooKeeperStore(lonely.address, root, **short)
+    peer = ZooKeeperStore(",".join(m.address for m in others), root, **FAST)
+    try:
+        states = States(alone)
+        session = alone.state.open_session(ttl=2.0)
+        alone.state.put("port-active", "p1", "host-1", session=session)
+        kept, gone = Router(name="kept"), Router(name="gone")
+        alone.commit([Create(kept), Create(gone)])
+        with alone.watch(Router) as w, peer.state.watch("port-active") as active:
+            active.wait_until(lambda v: "p1" in v)
+            lonely.stop(kill=True)
+            states.wait(ConnectionState.SUSPENDED)
+            # The ensemble expires the unreachable client's sessions: ephemerals go.
+            active.wait_until(lambda v: "p1" not in v, timeout=30)
+            peer.delete(Router, gone.id)
+            new = Router(name="new")
+            peer.create(new)
+            lonely.start()
+            states.wait(ConnectionState.CONNECTED, timeout=40)
+            assert ConnectionState.LOST in states.seen
+            expected = {kept.id: kept, new.id: new}
+            assert w.wait_until(lambda v: v == expected, timeout=30) == expected
+            wait_until(lambda: session.expired, timeout=30)
+            with pytest.raises(SessionExpired):
+                session.renew()
+            alone.create(Router(name="after"))  # the new session writes
+    finally:
+        alone.close()
+        peer.close()
