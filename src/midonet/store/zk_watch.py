@@ -165,8 +165,12 @@ class WatchEngine:
                 for path in paths:
                     self._handle(path)
             except StoreUnavailable as e:
-                # Disconnected: the reconnection will trigger a resync.
-                log.info("watch refresh deferred: %s", e)
+                # Disconnected or slow: try everything again shortly (a reconnection
+                # also asks for a resync); meanwhile the views stay as they were.
+                log.debug("watch refresh deferred: %s", e)
+                with self._cond:
+                    self._cond.wait(0.2)
+                self.resync()
             except Exception:
                 log.exception("watch refresh failed; resynchronising")
                 self.resync()
