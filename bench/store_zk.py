@@ -4,7 +4,7 @@ stored, beside raw kazoo doing the same with the same payloads.
     .venv/bin/python bench/store_zk.py [--objects 10000] [--ops 2000] [--samples 300]
 
 A standalone ZooKeeper (Debian's package) is started in a temporary directory on a
-free loopback port and stopped at the end. Cases:
+free loopback port, warmed up, and stopped at the end. Cases:
 
   create        store.create(Router) one at a time      | kazoo create of the JSON
   get           store.get(Router, random stored id)     | kazoo get of the same znode
@@ -124,6 +124,21 @@ def bench_kazoo(hosts: str, objects: int, ops: int, samples: int) -> dict[str, o
     return out
 
 
+def warm_up(hosts: str, count: int = 3000) -> None:
+    """Let the server's JIT settle first, so neither side measures a cold JVM."""
+    client = KazooClient(hosts=hosts)
+    client.start()
+    try:
+        client.ensure_path("/warm")
+        for i in range(count):
+            client.create(f"/warm/{i}", b"x" * 200)
+            client.get(f"/warm/{i}")
+        client.delete("/warm", recursive=True)
+    finally:
+        client.stop()
+        client.close()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--objects", type=int, default=10_000)
@@ -131,6 +146,7 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=300)
     args = p.parse_args()
     with standalone() as server:
+        warm_up(server.address)
         raw = bench_kazoo(server.address, args.objects, args.ops, args.samples)
         store = bench_store(server.address, args.objects, args.ops, args.samples)
     print(f"ZooKeeper store, {args.objects} routers stored (filled at {store['fill']:.0f}/s)")
