@@ -5,7 +5,9 @@ JVM running `ZooKeeperServerMain` (standalone) or `QuorumPeerMain` (ensemble mem
 in its own temporary directory, on free loopback ports. `start` waits for `ruok` →
 `imok`; `stop` waits for the JVM to exit so ports and directories can be reused.
 The JVMs are asked to die with the Python process that started them (PDEATHSIG),
-so a crashed test run leaves no server behind.
+so a crashed test run leaves no server behind; Linux sends that signal when the
+starting *thread* ends, so start servers from a thread that outlives them (the main
+thread, as tests and benchmarks do).
 """
 
 from __future__ import annotations
