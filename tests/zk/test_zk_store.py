@@ -180,3 +180,34 @@ def test_creates_are_not_read_first_yet_errors_match_the_embedded_store(
         zk_store.commit([Update(Router(name="ghost")), Create(Router())])
     assert not zk_store.exists(Port, port.id)
     assert zk_store.get(Router, router.id).obj.port_ids == ()
+
+
+def test_racing_puts_of_one_key_under_different_sessions(
+    zk_store: ZooKeeperStore, zk_url: str
+) -> None:
+    with ZooKeeperStore.from_url(zk_url) as other:
+        sessions = [zk_store.state.open_session(ttl=5), other.state.open_session(ttl=5)]
+        clients = [zk_store, other]
+        errors: list[BaseException] = []
+
+        def hammer(n: int) -> None:
+            try:
+                for i in range(40):
+                    clients[n].state.put(
+                        "mac", "02:00:00:00:00:01", f"{n}-{i}", session=sessions[n]
+                    )
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=hammer, args=(n,)) for n in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors
+        entry = zk_store.state.get("mac", "02:00:00:00:00:01")
+        assert entry is not None
+        owner = int(str(entry.value).split("-")[0])
+        assert entry.session == sessions[owner].id  # value and owner from the same write
+        sessions[owner].close()
+        assert zk_store.state.get("mac", "02:00:00:00:00:01") is None
