@@ -1,0 +1,115 @@
+"""The user-space datapath: the host interfaces bound to virtual ports, by number.
+
+Each bound interface becomes a datapath port with a small integer number (the
+`in_port` of a FlowMatch) and a `PacketSocket`. Received frames go to the handler
+the agent gives (the packet pipeline); `output` sends a frame out of the interface
+bound to a virtual port. An output to a virtual port bound on another host belongs
+to the tunnel port that a later datapath adds; today `output` answers False for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from midonet.agent.datapath.offload import NO_OFFLOAD
+from midonet.agent.datapath.packet_socket import PacketSocket, Received
+from midonet.agent.loop import EventLoop
+
+log = logging.getLogger(__name__)
+
+BURST = 64
+"""Frames read from one interface before the loop serves the others."""
+
+
+@dataclass(slots=True)
+class DatapathPort:
+    number: int
+    vport_id: uuid.UUID
+    ifname: str
+    socket: PacketSocket
+    rx_packets: int = 0
+    rx_errors: int = 0
+    tx_packets: int = 0
+    tx_errors: int = 0
+
+
+@dataclass(slots=True)
+class DatapathStats:
+    received: int = 0
+    sent: int = 0
+    send_errors: int = 0
+    no_such_port: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+Handler = Callable[[DatapathPort, Received], None]
+
+
+class Datapath:
+    def __init__(self, loop: EventLoop, handler: Handler) -> None:
+        self.loop = loop
+        self.handler = handler
+        self.ports: dict[int, DatapathPort] = {}
+        self.by_vport: dict[uuid.UUID, DatapathPort] = {}
+        self.stats = DatapathStats()
+        self._next = 1
+
+    def add_port(self, vport_id: uuid.UUID, ifname: str) -> DatapathPort:
+        """Open `ifname` for `vport_id` (OSError if the interface cannot be opened)."""
+        if vport_id in self.by_vport:
+            raise ValueError(f"port {vport_id} is already in the datapath")
+        sock = PacketSocket(ifname)
+        port = DatapathPort(self._next, vport_id, ifname, sock)
+        self._next += 1
+        self.ports[port.number] = port
+        self.by_vport[vport_id] = port
+        self.loop.add_reader(sock.fileno(), lambda: self._readable(port))
+        return port
+
+    def remove_port(self, vport_id: uuid.UUID) -> DatapathPort | None:
+        port = self.by_vport.pop(vport_id, None)
+        if port is None:
+            return None
+        del self.ports[port.number]
+        self.loop.remove_reader(port.socket.fileno())
+        port.socket.close()
+        return port
+
+    def output(self, vport_id: uuid.UUID, frame: bytes, vnet: bytes = NO_OFFLOAD) -> bool:
+        port = self.by_vport.get(vport_id)
+        if port is None:
+            self.stats.no_such_port += 1
+            return False
+        try:
+            port.socket.send(frame, vnet)
+        except OSError as e:
+            port.tx_errors += 1
+            self.stats.send_errors += 1
+            log.debug("sending %d bytes on %s failed: %s", len(frame), port.ifname, e)
+            return False
+        port.tx_packets += 1
+        self.stats.sent += 1
+        return True
+
+    def close(self) -> None:
+        for vport_id in list(self.by_vport):
+            self.remove_port(vport_id)
+
+    def _readable(self, port: DatapathPort) -> None:
+        for _ in range(BURST):
+            if port.number not in self.ports:  # unbound while handling the burst
+                return
+            try:
+                received = port.socket.receive()
+            except OSError as e:  # the interface went down or away: reported once
+                port.rx_errors += 1
+                log.info("interface %s: %s", port.ifname, e)
+                return
+            if received is None:
+                return
+            port.rx_packets += 1
+            self.stats.received += 1
+            self.handler(port, received)

@@ -1,0 +1,91 @@
+"""`midolman`: run the MidoNet Agent in the foreground.
+
+    midolman [--nsdb URL] [--state-dir DIR] [--config FILE] [--event-log FILE]
+             [--hostname NAME] [--log-level LEVEL]
+
+The host id is kept in `host_uuid.properties` under the state directory (created on
+first start). The NSDB is `file:PATH` or `zk://HOST:PORT/ROOT`, as for
+`midonet-cluster`; by default `file:nsdb.db` under the state directory.
+Configuration: the NSDB's templates and this host's values (`mn-conf`), then
+`--config` (HOCON). SIGTERM or SIGINT stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from midonet.agent.events import AgentEvents
+from midonet.agent.host_id import default_state_dir, host_id
+from midonet.agent.interfaces import hostname
+from midonet.agent.service import Agent
+from midonet.cluster.main import UsageError, open_nsdb
+from midonet.config import ConfigLayer
+from midonet.errors import MidonetError
+
+log = logging.getLogger("org.midonet.midolman")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="midolman", description=__doc__.split("\n")[0])
+    p.add_argument("--nsdb", help="file:PATH (embedded store) or zk://HOST:PORT/ROOT")
+    p.add_argument("--state-dir", type=Path, help="where the host id (and default NSDB) live")
+    p.add_argument("--config", type=Path, help="HOCON file of configuration values")
+    p.add_argument("--event-log", type=Path, help="event log file")
+    p.add_argument("--hostname", help="the host's name in the NSDB (default: this machine's)")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)-5s %(name)s - %(message)s",
+    )
+    state_dir = args.state_dir or default_state_dir()
+    try:
+        my_id = host_id(state_dir)
+        store = open_nsdb(args.nsdb or f"file:{state_dir / 'nsdb.db'}")
+    except (UsageError, OSError, ValueError, MidonetError) as e:
+        print(f"midolman: {e}", file=sys.stderr)
+        return 2
+    events = AgentEvents(args.event_log or state_dir / "midolman.event.log")
+    try:
+        config = store.config.node_config(my_id)
+        if args.config is not None:
+            config = config.with_layer(
+                ConfigLayer.from_hocon(str(args.config), args.config.read_text())
+            )
+        agent = Agent(
+            store, my_id, hostname=args.hostname or hostname(), events=events, config=config
+        )
+        agent.start()
+    except (MidonetError, OSError) as e:
+        print(f"midolman: {e}", file=sys.stderr)
+        events.close()
+        store.close()
+        return 1
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("stopping on %s", signal.Signals(signum).name)
+        agent.loop.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("host %s serving", my_id)
+    try:
+        agent.run()
+    finally:
+        events.close()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""The packet pipeline: frame in → FlowMatch → flow table → actions, or simulation.
+
+    hit:   apply the flow's actions (rewrites keep checksums right), output locally
+    miss:  simulate against the current topology and state → write the state changes
+           → install the flow if cacheable → execute → emit generated packets
+           (simulated as leaving their device's port) → park packets waiting for ARP
+
+Parked packets are simulated again when the router's ARP entry appears (its flow tag
+arrives from the state tables), the ARP request is repeated every
+ARP_RETRY_INTERVAL, and after ARP_TIMEOUT each packet's give-up packet (an ICMP
+unreachable) is emitted. Everything here runs on the agent's loop thread; a packet
+that cannot be parsed or whose simulation fails is dropped and counted, never allowed
+to stop the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from midonet.agent.datapath.offload import VnetHeader
+from midonet.agent.flows.table import FlowTable
+from midonet.agent.simulation import (
+    ARP_RETRY_INTERVAL,
+    ARP_TIMEOUT,
+    GeneratedPacket,
+    Parked,
+    SimulationResult,
+    SimulationState,
+    StateChange,
+    apply_actions,
+    install,
+    simulate,
+    simulate_egress,
+)
+from midonet.agent.simulation.flow import Actions
+from midonet.agent.simulation.tags import ARP_TAG
+from midonet.agent.topology.snapshot import Topology
+from midonet.errors import MalformedPacket
+from midonet.packets.match import FlowMatch, match_frame
+
+log = logging.getLogger(__name__)
+
+MAX_PARKED_PER_ADDRESS = 32
+MAX_GENERATED_DEPTH = 4
+"""Generated packets may generate more (an ICMP error answered by a router); bounded."""
+
+
+class Output(Protocol):
+    def __call__(self, vport_id: uuid.UUID, frame: bytes, vnet: bytes | None) -> bool:
+        """Send `frame` out of a virtual port; False if it has nowhere to go."""
+        ...
+
+
+WriteState = Callable[[Iterable[StateChange]], None]
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    packets: int = 0
+    flow_hits: int = 0
+    simulations: int = 0
+    malformed: int = 0
+    simulation_errors: int = 0
+    dropped: int = 0
+    undeliverable: int = 0
+    generated: int = 0
+    parked: int = 0
+    resumed: int = 0
+    gave_up: int = 0
+    invalidated: int = 0
+    expired: int = 0
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _ParkedPacket:
+    frame: bytes
+    vport_id: uuid.UUID
+    in_port: int
+    give_up: GeneratedPacket | None
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """The packets waiting for one router's next hop to resolve."""
+
+    request: GeneratedPacket
+    first_request: float
+    last_request: float
+    packets: list[_ParkedPacket] = field(default_factory=list)
+
+
+class PacketPipeline:
+    def __init__(
+        self,
+        topology: Callable[[], Topology],
+        state: SimulationState,
+        write_state: WriteState,
+        output: Output,
+        clock: Callable[[], float],
+        *,
+        idle_timeout: float = 60.0,
+        max_flows: int = 20_000,
+    ) -> None:
+        self._topology = topology
+        self._state = state
+        self._write_state = write_state
+        self._output = output
+        self._clock = clock
+        self.flows: FlowTable[FlowMatch, Actions] = FlowTable(
+            idle_timeout=idle_timeout, max_flows=max_flows
+        )
+        self.stats = PipelineStats()
+        self._waiting: dict[tuple[uuid.UUID, int], _Waiting] = {}
+
+    # --- packets ------------------------------------------------------------------------
+
+    def handle(
+        self, in_port: int, vport_id: uuid.UUID, frame: bytes, vnet: bytes | None = None
+    ) -> None:
+        """A frame received on datapath port `in_port`, bound to `vport_id`. `vnet`
+        is the virtio-net header of a GSO frame (sent along with its outputs)."""
+        stats = self.stats
+        stats.packets += 1
+        try:
+            match = match_frame(frame, in_port)
+        except MalformedPacket:
+            stats.malformed += 1
+            return
+        now = self._clock()
+        flow = self.flows.lookup(match, now, len(frame))
+        if flow is not None:
+            stats.flow_hits += 1
+            self._execute(frame, flow.actions, vnet)
+            return
+        try:
+            result = simulate(frame, vport_id, self._topology(), self._state, now, match=match)
+        except MalformedPacket:
+            stats.malformed += 1
+            return
+        except Exception:
+            stats.simulation_errors += 1
+            log.exception("simulating a packet from port %s failed; dropped", vport_id)
+            return
+        stats.simulations += 1
+        self._apply_state(result)
+        install(self.flows, match, result, now)
+        self._execute(frame, result.actions, vnet)
+        self._finish(result, frame, vport_id, in_port, 0)
+
+    def _execute(self, frame: bytes, actions: Actions, vnet: bytes | None) -> None:
+        if not actions:
+            self.stats.dropped += 1
+            return
+        for vport_id, out in apply_actions(frame, actions):
+            header = vnet
+            if vnet is not None and len(out) != len(frame):
+                header = _shift(vnet, len(out) - len(frame))
+            if not self._output(vport_id, out, header):
+                self.stats.undeliverable += 1
+
+    def _apply_state(self, result: SimulationResult) -> None:
+        if not result.state_changes:
+            return
+        try:
+            self._write_state(result.state_changes)
+        except Exception:
+            log.exception("writing %d state changes failed", len(result.state_changes))
+        self.invalidate(c.tag for c in result.state_changes)
+
+    def _finish(
+        self,
+        result: SimulationResult,
+        frame: bytes,
+        vport_id: uuid.UUID,
+        in_port: int,
+        depth: int,
+    ) -> None:
+        if result.drop_reason is not None:
+            reason = result.drop_reason.name
+            self.stats.drop_reasons[reason] = self.stats.drop_reasons.get(reason, 0) + 1
+        for packet in result.generated:
+            self.emit(packet, depth)
+        if result.parked is not None:
+            self._park(result.parked, frame, vport_id, in_port)
+
+    def emit(self, packet: GeneratedPacket, depth: int = 0) -> None:
+        """Send a packet a device generated, simulated as leaving its port."""
+        if depth >= MAX_GENERATED_DEPTH:
+            return
+        self.stats.generated += 1
+        try:
+            result = simulate_egress(
+                packet.frame, packet.port_id, self._topology(), self._state, self._clock()
+            )
+        except Exception:
+            self.stats.simulation_errors += 1
+            log.exception("simulating a packet generated at port %s failed", packet.port_id)
+            return
+        self._apply_state(result)
+        self._execute(packet.frame, result.actions, None)
+        self._finish(result, packet.frame, packet.port_id, 0, depth + 1)
+
+    # --- ARP parking --------------------------------------------------------------------
+
+    def _park(self, parked: Parked, frame: bytes, vport_id: uuid.UUID, in_port: int) -> None:
+        key = (parked.router_id, parked.ip)
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            # The simulation emitted the first request itself (it is in `generated`).
+            now = self._clock()
+            waiting = _Waiting(parked.request, parked.first_request, now)
+            self._waiting[key] = waiting
+        if len(waiting.packets) >= MAX_PARKED_PER_ADDRESS:
+            self.stats.dropped += 1
+            return
+        waiting.packets.append(_ParkedPacket(frame, vport_id, in_port, parked.give_up))
+        self.stats.parked += 1
+
+    def check_parked(self) -> None:
+        """Repeat ARP requests and give up on addresses that never answered (timer)."""
+        now = self._clock()
+        for key, waiting in list(self._waiting.items()):
+            if now - waiting.first_request >= ARP_TIMEOUT:
+                del self._waiting[key]
+                for packet in waiting.packets:
+                    self.stats.gave_up += 1
+                    if packet.give_up is not None:
+                        self.emit(packet.give_up)
+            elif now - waiting.last_request >= ARP_RETRY_INTERVAL:
+                waiting.last_request = now
+                self.emit(waiting.request)
+
+    def _resume(self, key: tuple[uuid.UUID, int]) -> None:
+        waiting = self._waiting.pop(key, None)
+        if waiting is None:
+            return
+        for packet in waiting.packets:
+            self.stats.resumed += 1
+            self.handle(packet.in_port, packet.vport_id, packet.frame)
+
+    @property
+    def parked_count(self) -> int:
+        return sum(len(w.packets) for w in self._waiting.values())
+
+    # --- flows --------------------------------------------------------------------------
+
+    def invalidate(self, tags: Iterable[Hashable]) -> None:
+        """Drop the flows tagged with any of `tags`; resume packets parked for an ARP
+        entry among them."""
+        for tag in tags:
+            self.stats.invalidated += len(self.flows.invalidate(tag))
+            if isinstance(tag, tuple) and len(tag) == 3 and tag[0] == ARP_TAG:
+                self._resume((tag[1], tag[2]))
+
+    def forget_port(self, vport_id: uuid.UUID, in_port: int) -> None:
+        """A port left the datapath: its flows and its parked packets go."""
+        self.stats.invalidated += len(self.flows.invalidate(vport_id))
+        for flow in [f for f in self.flows if f.key.in_port == in_port]:
+            self.flows.remove(flow.key)
+        for waiting in self._waiting.values():
+            waiting.packets = [p for p in waiting.packets if p.in_port != in_port]
+
+    def expire(self) -> None:
+        self.stats.expired += len(self.flows.expire(self._clock()))
+
+
+def _shift(vnet: bytes, delta: int) -> bytes:
+    return VnetHeader.unpack(vnet).shifted(delta)

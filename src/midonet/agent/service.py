@@ -1,0 +1,199 @@
+"""The agent: host registration, virtual topology, bindings, datapath and pipeline,
+wired around one event loop.
+
+Threads: the store's watch threads and the topology worker only post work to the
+loop (`call_soon_threadsafe`); the loop thread owns the datapath, the flow table,
+the parked packets and the bindings. `start()` sets everything up and returns;
+`run()` serves until `stop()` (from any thread or a signal handler).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Hashable, Iterable
+
+from midonet.agent.bindings import Bindings
+from midonet.agent.datapath.datapath import Datapath, DatapathPort
+from midonet.agent.datapath.packet_socket import Received
+from midonet.agent.events import AgentEvents
+from midonet.agent.host import HostService
+from midonet.agent.interfaces import InterfaceMonitor
+from midonet.agent.loop import EventLoop
+from midonet.agent.pipeline import PacketPipeline
+from midonet.agent.simulation import StateChange
+from midonet.agent.topology.state_tables import StoreSimulationState
+from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
+from midonet.config import Config
+from midonet.model import HostInterface
+from midonet.store.base import Store
+from midonet.store.state import PortActive, Session
+
+log = logging.getLogger("org.midonet.midolman")
+
+FLOW_IDLE_TIMEOUT = 60.0
+PARKED_CHECK_INTERVAL = 1.0
+
+
+class Agent:
+    def __init__(
+        self,
+        store: Store,
+        host_id: uuid.UUID,
+        *,
+        hostname: str,
+        events: AgentEvents,
+        config: Config | None = None,
+        session_ttl: float | None = None,
+        flow_idle_timeout: float = FLOW_IDLE_TIMEOUT,
+        expiration_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.host_id = host_id
+        self.events = events
+        self.config = config if config is not None else store.config.node_config(host_id)
+        self.clock = clock
+        self._session_ttl = (
+            session_ttl or self.config.get_duration("zookeeper.session_timeout").seconds
+        )
+        self._idle_timeout = flow_idle_timeout
+        self._expiration_interval = (
+            expiration_interval
+            or self.config.get_duration("agent.midolman.check_flow_expiration_interval").seconds
+        )
+        self.host = HostService(store, host_id, hostname, events)
+        self.loop = EventLoop(clock)
+        self._thread: threading.Thread | None = None
+        self._started = False
+        self._closers: list[Callable[[], None]] = []
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect, register the host, follow the topology, open the bindings."""
+        try:
+            self._start()
+        except BaseException:
+            self._shutdown()
+            raise
+        self._started = True
+        self.events.service_start()
+
+    def _start(self) -> None:
+        self.events.nsdb_connect()
+        self.session: Session = self.store.state.open_session(
+            self._session_ttl, owner=f"midolman {self.host_id}"
+        )
+        self._closers.append(self.session.close)
+        self.interfaces = InterfaceMonitor(self._on_interfaces)
+        self._closers.append(self.interfaces.close)
+        self.host.register(self.interfaces.start(), self.session)
+        self.topology = VirtualTopology(self.store)
+        self._closers.append(self.topology.close)
+        self.state = StoreSimulationState(self.store.state, self.topology, clock=self.clock)
+        self._closers.append(self.state.close)
+        self.datapath = Datapath(self.loop, self._received)
+        self._closers.append(self.datapath.close)
+        self.pipeline = PacketPipeline(
+            lambda: self.topology.current,
+            self.state,
+            self._write_state,
+            self._output,
+            self.clock,
+            idle_timeout=self._idle_timeout,
+            max_flows=self.config.get_int("agent.datapath.max_flow_count"),
+        )
+        self.bindings = Bindings(
+            self.host_id, self.datapath, self.pipeline, PortActive(self.store.state), self.session
+        )
+        self._closers.append(self.bindings.close)
+        self._closers.append(self.topology.subscribe(self._on_topology))
+        self._closers.append(self.state.subscribe(self._on_state))
+        self.loop.call_every(self._expiration_interval, self.pipeline.expire)
+        self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
+        self._reconcile()
+
+    def run(self) -> None:
+        """Serve on this thread until `stop()`."""
+        try:
+            self.loop.run()
+        finally:
+            self._shutdown()
+
+    def start_thread(self) -> None:
+        """`start()` and `run()` on a thread of its own (tests, embedding)."""
+        self.start()
+        self._thread = threading.Thread(target=self.run, name="midolman", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.loop.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def call(self, fn: Callable[[], object], timeout: float = 5.0) -> object:
+        """Run `fn` on the loop thread and return its result (tests, tools)."""
+        done = threading.Event()
+        box: list[object] = []
+
+        def run() -> None:
+            try:
+                box.append(fn())
+            finally:
+                done.set()
+
+        self.loop.call_soon_threadsafe(run)
+        if not done.wait(timeout):
+            raise TimeoutError("the agent's loop did not answer")
+        return box[0] if box else None
+
+    def _shutdown(self) -> None:
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            try:
+                close()
+            except Exception:
+                log.exception("shutting down: %r failed", close)
+        if self._started:
+            self._started = False
+            self.events.nsdb_disconnect()
+            self.events.service_exit()
+        self.loop.close()
+
+    # --- events -------------------------------------------------------------------------
+
+    def _received(self, port: DatapathPort, received: Received) -> None:
+        vnet = received.vnet.shifted(0) if received.vnet is not None else None
+        self.pipeline.handle(port.number, port.vport_id, received.frame, vnet)
+
+    def _output(self, vport_id: uuid.UUID, frame: bytes, vnet: bytes | None) -> bool:
+        if vnet is None:
+            return self.datapath.output(vport_id, frame)
+        return self.datapath.output(vport_id, frame, vnet)
+
+    def _write_state(self, changes: Iterable[StateChange]) -> None:
+        self.state.apply(changes, self.session)
+
+    def _on_topology(self, change: TopologyChange) -> None:  # topology worker thread
+        def apply() -> None:
+            self.pipeline.invalidate(change.tags)
+            self._reconcile()
+
+        self.loop.call_soon_threadsafe(apply)
+
+    def _on_state(self, tags: frozenset[Hashable]) -> None:  # store watch thread
+        self.loop.call_soon_threadsafe(lambda: self.pipeline.invalidate(tags))
+
+    def _on_interfaces(self, interfaces: dict[str, HostInterface]) -> None:  # netlink thread
+        def apply() -> None:
+            if self.host.update(interfaces):
+                self._reconcile()
+
+        self.loop.call_soon_threadsafe(apply)
+
+    def _reconcile(self) -> None:
+        self.bindings.reconcile(self.topology.current, self.host.interfaces.keys())

@@ -1,0 +1,1 @@
+"""Operator tools: mm-ctl (and, later, mn-conf, mm-meter, mm-trace)."""

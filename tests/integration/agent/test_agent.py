@@ -1,0 +1,170 @@
+"""The agent forwarding real traffic between namespaces (needs root)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from agentlab import RunningAgent, link, router_port
+from netlab import Guest, LineReader, NetLab, root_and_tools, wait_for
+
+from midonet.model import Bridge, Chain, Host, Port, PortType, Router, Rule, RuleType
+from midonet.store.state import HostAlive
+
+MISSING = root_and_tools()
+pytestmark = [
+    pytest.mark.netns,
+    pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)}"),
+]
+
+SERVER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7000)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); c.settimeout(20)
+total = 0
+while True:
+    data = c.recv(65536)
+    if not data:
+        break
+    total += len(data)
+    c.sendall(data)
+c.close(); print(total)
+"""
+
+CLIENT = """
+import hashlib, os, socket, sys
+payload = os.urandom(int(sys.argv[2]))
+s = socket.create_connection((sys.argv[1], 7000), timeout=20)
+s.sendall(payload); s.shutdown(socket.SHUT_WR)
+back = bytearray()
+while True:
+    data = s.recv(65536)
+    if not data:
+        break
+    back += data
+assert bytes(back) == payload, (len(back), len(payload))
+print("ok", len(back))
+"""
+
+
+def one_bridge(agent: RunningAgent, lab: NetLab) -> tuple[Guest, Guest, Port, Port]:
+    a = lab.guest("a", "10.91.0.1/24")
+    b = lab.guest("b", "10.91.0.2/24")
+    bridge = Bridge(name="br")
+    agent.store.create(bridge)
+    pa, pb = agent.exterior(bridge, a.outer), agent.exterior(bridge, b.outer)
+    agent.wait_active(pa, pb)
+    return a, b, pa, pb
+
+
+def routed(agent: RunningAgent, lab: NetLab) -> tuple[Guest, Guest, Router]:
+    """Two bridges joined by a router: 10.92.1.0/24 and 10.92.2.0/24."""
+    a = lab.guest("a", "10.92.1.2/24", gateway="10.92.1.1")
+    b = lab.guest("b", "10.92.2.2/24", gateway="10.92.2.1")
+    router = Router(name="edge")
+    agent.store.create(router)
+    ports = []
+    for guest, net in ((a, 1), (b, 2)):
+        bridge = Bridge(name=f"net{net}")
+        agent.store.create(bridge)
+        ports.append(agent.exterior(bridge, guest.outer))
+        uplink = Port(type=PortType.BRIDGE, bridge_id=bridge.id)
+        agent.store.create(uplink)
+        link(agent, uplink, router_port(agent, router, f"10.92.{net}.1/24"))
+    agent.wait_active(*ports)
+    return a, b, router
+
+
+def test_host_registers_with_interfaces_and_alive(agent: RunningAgent, lab: NetLab) -> None:
+    guest = lab.guest("h", "10.90.0.1/24")
+    assert wait_for(lambda: HostAlive(agent.store.state).is_alive(agent.host_id))
+    assert wait_for(
+        lambda: agent.store.get(Host, agent.host_id).obj.interface(guest.outer) is not None
+    )
+    host = agent.store.get(Host, agent.host_id).obj
+    assert host.interface("lo") is not None
+    text = agent.events_path.read_text()
+    assert "org.midonet.event.agent.Service.START - START Service started." in text
+    assert f"org.midonet.event.agent.Interface.DETECT - NEW interface={guest.outer}" in text
+
+
+def test_ping_across_a_bridge(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _, _ = one_bridge(agent, lab)
+    assert a.ping(b.ip)
+    assert b.ping(a.ip)
+    stats = agent.agent.pipeline.stats
+    assert stats.flow_hits > 0 and stats.simulations > 0
+
+
+def test_ping_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _ = routed(agent, lab)
+    assert a.ping("10.92.1.1", count=1)  # the router's own address answers
+    assert a.ping(b.ip, count=5)
+    assert b.ping(a.ip, count=2)
+
+
+def test_tcp_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _ = routed(agent, lab)
+    assert a.ping(b.ip, count=2)
+    server = b.popen("python3", "-c", SERVER)
+    try:
+        time.sleep(0.3)
+        done = a.run("python3", "-c", CLIENT, b.ip, "2000000", check=False, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith("ok 2000000")
+        out, _ = server.communicate(timeout=30)
+        assert server.returncode == 0 and out.strip() == "2000000"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+
+
+def test_drop_rule_stops_an_established_flow(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, router = routed(agent, lab)
+    chain = Chain(name="in")
+    agent.store.create(chain)
+    current = agent.store.get(Router, router.id)
+    agent.store.update(current.obj.replace(inbound_filter_id=chain.id))
+    pinger = LineReader(a.popen("ping", "-i", "0.1", "-w", "30", b.ip))
+    try:
+        assert wait_for(lambda: pinger.count("bytes from") >= 5, 10)
+        agent.store.create(Rule(type=RuleType.DROP, chain_id=chain.id))
+        time.sleep(2.0)  # generous: the rule reaches the agent and the flow goes
+        stopped_at = pinger.count("bytes from")
+        time.sleep(1.5)
+        assert pinger.count("bytes from") == stopped_at
+    finally:
+        pinger.stop()
+
+
+def test_corrupt_and_truncated_frames_are_dropped(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _, _ = one_bridge(agent, lab)
+    stats = agent.agent.pipeline.stats
+    before = stats.malformed
+    inject = (
+        "import socket\n"
+        f"s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('{a.inner}', 0))\n"
+        "dst, src = b'\\xff' * 6, bytes.fromhex('02aabbccddee')\n"
+        "frames = [dst + src + b'\\x08\\x00', dst + src + b'\\x86\\xdd' + bytes(8),\n"
+        "          dst + src + b'\\x08\\x00' + b'\\x45\\x00\\x00',\n"
+        "          dst + src + b'\\x08\\x00' + b'\\x4f' + bytes(30),\n"
+        "          dst + src + b'\\x81\\x00\\x00',\n"
+        "          dst + src + b'\\x08\\x06' + bytes(5)]\n"
+        "for f in frames * 20:\n"
+        "    s.send(f)\n"
+    )
+    a.run("python3", "-c", inject)
+    assert wait_for(lambda: stats.malformed - before >= 20, 5)
+    assert agent.agent.loop.errors == 0
+    assert a.ping(b.ip)  # still forwarding
+
+
+def test_unbinding_a_port_stops_its_traffic(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _, pb = one_bridge(agent, lab)
+    assert a.ping(b.ip)
+    current = agent.store.get(Port, pb.id)
+    agent.store.update(current.obj.replace(host_id=None, interface_name=None))
+    assert wait_for(lambda: pb.id not in agent.agent.datapath.by_vport, 5)
+    assert not a.ping(b.ip, count=2, timeout=1)
