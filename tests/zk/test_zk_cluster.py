@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from midonet.testing.zookeeper import ZooKeeperServer
+
 
 def _start_cluster(zk_url: str, state_dir: Path) -> tuple[subprocess.Popen[str], int]:
     command = [sys.executable, "-m", "midonet.cluster.main", "--host", "127.0.0.1"]
@@ -77,3 +79,32 @@ def test_a_write_through_one_cluster_is_read_through_the_other(zk_url: str, tmp_
             assert _stop(second) == 0
     finally:
         assert _stop(first) == 0
+
+
+def test_the_api_answers_503_while_zookeeper_is_down_and_recovers(tmp_path: Path) -> None:
+    server = ZooKeeperServer(tmp_path / "zk")
+    server.start()
+    try:
+        cluster, port = _start_cluster(f"zk://{server.address}/midonet", tmp_path / "c")
+        try:
+            status, _ = _request(port, "POST", "/midonet-api/bridges", {"name": "before"})
+            assert status == 201
+            server.stop(kill=True)
+            status, error = _request(port, "POST", "/midonet-api/bridges", {"name": "during"})
+            assert status == 503
+            assert isinstance(error, dict) and "not reachable" in str(error["message"])
+            server.start()
+            deadline = time.monotonic() + 60
+            while True:
+                status, _ = _request(port, "POST", "/midonet-api/bridges", {"name": "after"})
+                if status == 201 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert status == 201
+            status, bridges = _request(port, "GET", "/midonet-api/bridges")
+            assert status == 200 and isinstance(bridges, list)
+            assert sorted(b["name"] for b in bridges) == ["after", "before"]
+        finally:
+            assert _stop(cluster) == 0
+    finally:
+        server.stop()
