@@ -139,3 +139,8 @@ def test_store_unavailable_is_503_and_logged(cluster, monkeypatch) -> None:  # t
     log = cluster.events.read_text()
     assert "Nsdb.DISCONNECT - DISCONNECT Disconnected from the NSDB cluster." in log
     assert log.count("Nsdb.CONNECT - CONNECT") == 2
+
+
+def test_metrics_of_a_backend_without_them_is_a_clear_404(client: Client) -> None:
+    body = _error(client.get(f"http://127.0.0.1:{client.port}/metrics"), 404)
+    assert "keeps no metrics" in body["message"]

@@ -75,6 +75,15 @@ def test_a_write_through_one_cluster_is_read_through_the_other(zk_url: str, tmp_
             assert status == 204
             status, seen = _request(first_port, "GET", f"/midonet-api/routers/{router['id']}")
             assert status == 200 and isinstance(seen, dict) and seen["name"] == "core"
+            conn = http.client.HTTPConnection("127.0.0.1", first_port, timeout=20)
+            conn.request("GET", "/metrics")
+            response = conn.getresponse()
+            text = response.read().decode()
+            conn.close()
+            assert response.status == 200
+            assert response.getheader("Content-Type", "").startswith("text/plain")
+            assert 'midonet_nsdb_connection_state{state="CONNECTED"} 1' in text
+            assert "midonet_nsdb_object_not_found_total" in text
         finally:
             assert _stop(second) == 0
     finally:

@@ -34,6 +34,7 @@ from midonet.cluster.rest_api.routing import Routes
 from midonet.errors import MidonetError, StoreUnavailable
 from midonet.store.base import Store
 from midonet.store.state import SessionExpired
+from midonet.store.zk_metrics import StoreMetrics, render_prometheus
 
 log = logging.getLogger("org.midonet.cluster.services.rest-api.root")
 
@@ -122,6 +123,8 @@ class Api:
 
     def _handle(self, request: Request, origin: str) -> Response:
         path = request.path
+        if path == "/metrics" and request.method in ("GET", "HEAD"):
+            return self._metrics()
         if path != self.root and not path.startswith(self.root + "/"):
             raise not_found(f"There is no resource at {path}; the API is at {self.root}")
         rel = path[len(self.root) :] or "/"
@@ -150,6 +153,15 @@ class Api:
         response = route.handler(ctx, **params)
         self.events.nsdb_state(True)
         return response
+
+    def _metrics(self) -> Response:
+        """The NSDB client's metrics in Prometheus' text format, where the store keeps
+        them (the ZooKeeper store does; the embedded one has no connection to watch)."""
+        metrics = getattr(self.store, "metrics", None)
+        if not isinstance(metrics, StoreMetrics):
+            raise not_found("This NSDB backend keeps no metrics")
+        text = render_prometheus(metrics).encode()
+        return Response(200, text, "text/plain; version=0.0.4")
 
     def _identify(self, request: Request) -> Any:
         token = request.header("x-auth-token")
@@ -186,7 +198,8 @@ class Api:
     def _negotiate(request: Request, response: Response) -> Response:
         """Answer plain application/json to a client that asks only for it."""
         accept = (request.header("accept") or "").lower()
-        if response.media_type and media.JSON in accept and media.VENDOR not in accept:
+        vendor = (response.media_type or "").startswith(media.VENDOR)
+        if vendor and media.JSON in accept and media.VENDOR not in accept:
             response.media_type = media.JSON
         return response
 

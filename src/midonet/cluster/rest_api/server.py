@@ -89,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response, *, head: bool) -> None:
         payload = b""
-        if response.body is not None:
+        if isinstance(response.body, bytes):  # already rendered (e.g. metrics text)
+            payload = response.body
+        elif response.body is not None:
             payload = json.dumps(response.body, separators=(",", ":")).encode()
         self.send_response(response.status)
         if response.body is not None and response.media_type:
