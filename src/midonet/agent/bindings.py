@@ -11,6 +11,7 @@ session. It runs on the loop thread after every topology or interface change.
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from collections.abc import Collection
 
@@ -21,6 +22,13 @@ from midonet.model import Port
 from midonet.store.state import PortActive, Session
 
 log = logging.getLogger(__name__)
+
+
+def _index(ifname: str) -> int | None:
+    try:
+        return socket.if_nametoindex(ifname)
+    except OSError:
+        return None
 
 
 class Bindings:
@@ -49,7 +57,11 @@ class Bindings:
     def reconcile(self, topology: Topology, interfaces: Collection[str]) -> None:
         wanted = {p: i for p, i in self.wanted(topology).items() if i in interfaces}
         for vport_id, dp_port in list(self.datapath.by_vport.items()):
-            if wanted.get(vport_id) != dp_port.ifname:
+            if wanted.get(vport_id) != dp_port.ifname or _index(dp_port.ifname) != (
+                dp_port.socket.ifindex
+            ):
+                # Unbound, moved, or its interface was deleted (and perhaps made again
+                # under the same name: our socket still belongs to the old one).
                 self.unbind(vport_id)
         for vport_id, ifname in wanted.items():
             if vport_id not in self.datapath.by_vport:

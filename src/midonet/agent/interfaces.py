@@ -43,6 +43,7 @@ class InterfaceMonitor:
         self._monitor: Any = None
         self._error: BaseException | None = None
         self.current: dict[str, HostInterface] = {}
+        self.indexes: dict[str, int] = {}
         self._thread = threading.Thread(target=self._run, name="netlink", daemon=True)
 
     def start(self, timeout: float = 10.0) -> dict[str, HostInterface]:
@@ -60,7 +61,7 @@ class InterfaceMonitor:
             query = IPRoute()
             self._monitor = IPRoute()
             self._monitor.bind()
-            self.current = scan(query)
+            self.current, self.indexes = scan(query), link_indexes(query)
         except Exception as e:
             self._error = e
             self._ready.set()
@@ -71,9 +72,11 @@ class InterfaceMonitor:
                 list(self._monitor.get())  # any event: scan again
                 if self._stop.is_set():
                     break
-                snapshot = scan(query)
-                if snapshot != self.current:
-                    self.current = snapshot
+                snapshot, indexes = scan(query), link_indexes(query)
+                # A link made again under its old name may look the same but is a
+                # new interface (bound sockets must be reopened): compare indexes too.
+                if snapshot != self.current or indexes != self.indexes:
+                    self.current, self.indexes = snapshot, indexes
                     self._on_change(snapshot)
         except Exception:
             if not self._stop.is_set():
@@ -109,6 +112,10 @@ def scan(ipr: Any) -> dict[str, HostInterface]:
             continue
         out[iface.name] = iface
     return out
+
+
+def link_indexes(ipr: Any) -> dict[str, int]:
+    return {str(msg.get("ifname")): int(msg.get("index")) for msg in ipr.get_links()}
 
 
 def _interface(msg: Any, addresses: list[IPAddress]) -> HostInterface:

@@ -7,7 +7,8 @@ The host id is kept in `host_uuid.properties` under the state directory (created
 first start). The NSDB is `file:PATH` or `zk://HOST:PORT/ROOT`, as for
 `midonet-cluster`; by default `file:nsdb.db` under the state directory.
 Configuration: the NSDB's templates and this host's values (`mn-conf`), then
-`--config` (HOCON). SIGTERM or SIGINT stops it cleanly.
+`--config` (HOCON). SIGTERM or SIGINT stops it cleanly (status 0); losing the NSDB
+session stops it with status 3, for its supervisor to restart it.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         events.close()
         store.close()
-    return 0
+    return 3 if agent.expired else 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ log = logging.getLogger("org.midonet.midolman")
 
 FLOW_IDLE_TIMEOUT = 60.0
 PARKED_CHECK_INTERVAL = 1.0
+SESSION_CHECK_INTERVAL = 1.0
 
 
 class Agent:
@@ -68,6 +69,7 @@ class Agent:
         self.loop = EventLoop(clock)
         self._thread: threading.Thread | None = None
         self._started = False
+        self.expired = False
         self._closers: list[Callable[[], None]] = []
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -114,6 +116,7 @@ class Agent:
         self._closers.append(self.state.subscribe(self._on_state))
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
+        self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
         self._reconcile()
 
     def run(self) -> None:
@@ -190,10 +193,19 @@ class Agent:
 
     def _on_interfaces(self, interfaces: dict[str, HostInterface]) -> None:  # netlink thread
         def apply() -> None:
-            if self.host.update(interfaces):
-                self._reconcile()
+            self.host.update(interfaces)
+            self._reconcile()
 
         self.loop.call_soon_threadsafe(apply)
+
+    def _check_session(self) -> None:
+        """As MidoNet's agent: a lost session means our ephemeral entries (host
+        alive, active ports, learned MACs) are gone for everyone else, so stop
+        rather than forward on stale claims (the guide's CONN_EXPIRE)."""
+        if self.session.expired:
+            self.events.nsdb_expired()
+            self.expired = True
+            self.loop.stop()
 
     def _reconcile(self) -> None:
         self.bindings.reconcile(self.topology.current, self.host.interfaces.keys())

@@ -83,6 +83,17 @@ class NetLab:
         mac = run(*ns, "cat", f"/sys/class/net/{inner}/address").stdout.strip()
         return Guest(netns, outer, inner, cidr.split("/", maxsplit=1)[0], mac)
 
+    def recreate(self, guest: Guest) -> None:
+        """Delete the guest's veth pair and make it again under the same names."""
+        run("ip", "link", "del", guest.outer)
+        time.sleep(0.2)
+        run("ip", "link", "add", guest.outer, "type", "veth", "peer", "name", guest.inner,
+            "netns", guest.netns)  # fmt: skip
+        _no_ipv6(Path(f"/proc/sys/net/ipv6/conf/{guest.outer}/disable_ipv6"))
+        run("ip", "link", "set", guest.outer, "up")
+        run(*guest.cmd("ip", "link", "set", guest.inner, "up"))
+        run(*guest.cmd("ip", "addr", "add", f"{guest.ip}/24", "dev", guest.inner))
+
     def cleanup(self) -> None:
         for link in self.links:
             run("ip", "link", "del", link, check=False)

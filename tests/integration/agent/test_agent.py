@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -9,7 +10,7 @@ from agentlab import RunningAgent, link, router_port
 from netlab import Guest, LineReader, NetLab, root_and_tools, wait_for
 
 from midonet.model import Bridge, Chain, Host, Port, PortType, Router, Rule, RuleType
-from midonet.store.state import HostAlive
+from midonet.store.state import HostAlive, PortActive
 
 MISSING = root_and_tools()
 pytestmark = [
@@ -168,3 +169,33 @@ def test_unbinding_a_port_stops_its_traffic(agent: RunningAgent, lab: NetLab) ->
     agent.store.update(current.obj.replace(host_id=None, interface_name=None))
     assert wait_for(lambda: pb.id not in agent.agent.datapath.by_vport, 5)
     assert not a.ping(b.ip, count=2, timeout=1)
+
+
+def test_a_deleted_port_is_closed_and_a_recreated_interface_is_bound_again(
+    agent: RunningAgent, lab: NetLab
+) -> None:
+    a, b, pa, pb = one_bridge(agent, lab)
+    assert a.ping(b.ip)
+    agent.store.delete(Port, pa.id)
+    assert wait_for(lambda: pa.id not in agent.agent.datapath.by_vport, 5)
+    assert PortActive(agent.store.state).host_of(pa.id) is None
+    assert not any(f.key.in_port == 1 for f in agent.agent.pipeline.flows)
+    # b's interface goes away and comes back: the binding follows it.
+    old = agent.agent.datapath.by_vport[pb.id].socket.ifindex
+    lab.recreate(b)
+    new = socket.if_nametoindex(b.outer)
+    assert new != old
+    assert wait_for(lambda: _bound_index(agent, pb) == new, 5)
+    agent.wait_active(pb)
+
+
+def _bound_index(agent: RunningAgent, port: Port) -> int | None:
+    dp_port = agent.agent.datapath.by_vport.get(port.id)
+    return None if dp_port is None else dp_port.socket.ifindex
+
+
+def test_losing_the_session_stops_the_agent(agent: RunningAgent) -> None:
+    agent.agent.session.close()
+    assert wait_for(lambda: agent.agent.expired, 5)
+    text = agent.events_path.read_text()
+    assert "org.midonet.event.agent.Nsdb.CONN_EXPIRE - CONN_EXPIRE" in text

@@ -3,8 +3,9 @@
 The socket asks for the virtio-net header (PACKET_VNET_HDR, see `offload`) and for
 auxiliary data (PACKET_AUXDATA), because the kernel strips a VLAN tag it offloaded
 (TP_STATUS_VLAN_VALID) and we must put it back before the frame is matched. Our own
-transmissions are not looped back to us (PACKET_IGNORE_OUTGOING), and the interface
-is put in promiscuous mode for as long as the socket is open, as a switch port is.
+transmissions are not looped back to us (PACKET_IGNORE_OUTGOING) and skip the qdisc
+layer (PACKET_QDISC_BYPASS), and the interface is put in promiscuous mode for as
+long as the socket is open, as a switch port is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
 PACKET_AUXDATA = 8
 PACKET_VNET_HDR = 15
+PACKET_QDISC_BYPASS = 20
 PACKET_IGNORE_OUTGOING = 23
 ETH_P_ALL = 0x0003
 TP_STATUS_VLAN_VALID = 0x10
@@ -48,6 +50,8 @@ class PacketSocket:
             sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
             sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
             sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+            # Straight to the driver, as a switch port: no qdisc (and its lock) per frame.
+            sock.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
             sock.setsockopt(
                 SOL_PACKET,
                 PACKET_ADD_MEMBERSHIP,
