@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Client, Running, start, stop
+from api_harness import Client, Running, start, stop
 from keystone_fake import FakeKeystone, Keystone, User
 
 from midonet.cluster.auth import KeystoneService, MockAuthService, provider_from_config

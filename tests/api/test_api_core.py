@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Client
+from api_harness import Client
 
 
 def test_application_at_root_with_and_without_slash(client: Client) -> None:

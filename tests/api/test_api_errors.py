@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import Client
+from api_harness import Client
 
 ERROR = "application/vnd.org.midonet.Error-v1+json"
 

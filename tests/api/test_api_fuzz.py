@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import Running, start, stop
+from api_harness import Running, start, stop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode

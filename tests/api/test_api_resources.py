@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import Client, Running
+from api_harness import Client, Running
 
 from midonet.model import Host, HostInterface
 

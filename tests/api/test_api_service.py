@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Running, start, stop
+from api_harness import Running, start, stop
 
 from midonet.cluster.events import EventLog
 from midonet.cluster.main import main

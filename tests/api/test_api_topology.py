@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Client, Running
+from api_harness import Client, Running
 
 
 def test_link_and_unlink_ports(cluster: Running) -> None:
