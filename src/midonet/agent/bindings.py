@@ -72,7 +72,7 @@ class Bindings:
             dp_port = self.datapath.add_port(vport_id, ifname)
         except OSError as e:
             if self.failed.get(vport_id) != str(e):
-                log.error("cannot open interface %s for port %s: %s", ifname, vport_id, e)
+                log.warning("cannot open interface %s for port %s: %s", ifname, vport_id, e)
             self.failed[vport_id] = str(e)
             return
         self.failed.pop(vport_id, None)

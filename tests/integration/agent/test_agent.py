@@ -94,6 +94,7 @@ def test_ping_across_a_bridge(agent: RunningAgent, lab: NetLab) -> None:
     a, b, _, _ = one_bridge(agent, lab)
     assert a.ping(b.ip)
     assert b.ping(a.ip)
+    assert all(p.socket.has_ring for p in agent.agent.datapath.ports.values())
     stats = agent.agent.pipeline.stats
     assert stats.flow_hits > 0 and stats.simulations > 0
 
@@ -116,6 +117,8 @@ def test_tcp_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
         assert done.stdout.startswith("ok 2000000")
         out, _ = server.communicate(timeout=30)
         assert server.returncode == 0 and out.strip() == "2000000"
+        # TSO super-packets went through whole, segmented by the kernel on the way out
+        assert agent.agent.datapath.stats.gso_received > 0
     finally:
         if server.poll() is None:
             server.kill()
@@ -199,3 +202,11 @@ def test_losing_the_session_stops_the_agent(agent: RunningAgent) -> None:
     assert wait_for(lambda: agent.agent.expired, 5)
     text = agent.events_path.read_text()
     assert "org.midonet.event.agent.Nsdb.CONN_EXPIRE - CONN_EXPIRE" in text
+
+
+def test_the_router_answers_icmp_errors(agent: RunningAgent, lab: NetLab) -> None:
+    a, _, _ = routed(agent, lab)
+    done = a.run("ping", "-c", "1", "-W", "2", "10.99.0.1", check=False, timeout=10)
+    assert "10.92.1.1" in done.stdout and "Unreachable" in done.stdout, done.stdout
+    ttl = a.run("ping", "-c", "1", "-W", "2", "-t", "1", "10.92.2.2", check=False, timeout=10)
+    assert "Time to live exceeded" in ttl.stdout, ttl.stdout

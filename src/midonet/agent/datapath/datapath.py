@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from midonet.agent.datapath.offload import NO_OFFLOAD
 from midonet.agent.datapath.packet_socket import PacketSocket, Received
@@ -42,7 +42,7 @@ class DatapathStats:
     sent: int = 0
     send_errors: int = 0
     no_such_port: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    gso_received: int = 0  # TSO super-packets, sent on with their virtio-net header
 
 
 Handler = Callable[[DatapathPort, Received], None]
@@ -112,4 +112,6 @@ class Datapath:
                 return
             port.rx_packets += 1
             self.stats.received += 1
+            if received.vnet is not None:
+                self.stats.gso_received += 1
             self.handler(port, received)
