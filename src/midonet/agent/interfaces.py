@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import os
+import selectors
 import socket
 import threading
 from collections.abc import Callable
@@ -40,7 +42,7 @@ class InterfaceMonitor:
         self._on_change = on_change
         self._ready = threading.Event()
         self._stop = threading.Event()
-        self._monitor: Any = None
+        self._wakeup = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._error: BaseException | None = None
         self.current: dict[str, HostInterface] = {}
         self.indexes: dict[str, int] = {}
@@ -57,41 +59,56 @@ class InterfaceMonitor:
 
     def _run(self) -> None:
         query: Any = None
+        monitor: Any = None
         try:
             query = IPRoute()
-            self._monitor = IPRoute()
-            self._monitor.bind()
+            monitor = IPRoute()
+            monitor.bind()
             self.current, self.indexes = scan(query), link_indexes(query)
         except Exception as e:
             self._error = e
             self._ready.set()
+            _close(query, monitor)
             return
         self._ready.set()
         try:
-            while not self._stop.is_set():
-                list(self._monitor.get())  # any event: scan again
-                if self._stop.is_set():
-                    break
-                snapshot, indexes = scan(query), link_indexes(query)
-                # A link made again under its old name may look the same but is a
-                # new interface (bound sockets must be reopened): compare indexes too.
-                if snapshot != self.current or indexes != self.indexes:
-                    self.current, self.indexes = snapshot, indexes
-                    self._on_change(snapshot)
+            with selectors.DefaultSelector() as selector:
+                selector.register(monitor.fileno(), selectors.EVENT_READ)
+                selector.register(self._wakeup, selectors.EVENT_READ)
+                while not self._stop.is_set():
+                    if not selector.select():
+                        continue
+                    if self._stop.is_set():
+                        break
+                    list(monitor.get())  # any event: scan again
+                    snapshot, indexes = scan(query), link_indexes(query)
+                    # A link made again under its old name may look the same but is
+                    # a new interface (bound sockets must reopen): compare indexes.
+                    if snapshot != self.current or indexes != self.indexes:
+                        self.current, self.indexes = snapshot, indexes
+                        self._on_change(snapshot)
         except Exception:
-            if not self._stop.is_set():
-                log.exception("following netlink failed; interface changes are not seen")
+            log.exception("following netlink failed; interface changes are not seen")
         finally:
-            with contextlib.suppress(OSError):
-                query.close()
+            # Closed on this thread: pyroute2's sockets belong to the thread that
+            # made them, and closing them elsewhere leaks their transports.
+            _close(query, monitor)
 
     def close(self) -> None:
         self._stop.set()
-        if self._monitor is not None:
-            with contextlib.suppress(OSError):
-                self._monitor.close()  # wakes the thread out of its read
+        with contextlib.suppress(OSError):
+            os.eventfd_write(self._wakeup, 1)
         if self._thread.is_alive():
             self._thread.join(5)
+        with contextlib.suppress(OSError):
+            os.close(self._wakeup)
+
+
+def _close(*iprs: Any) -> None:
+    for ipr in iprs:
+        if ipr is not None:
+            with contextlib.suppress(OSError):
+                ipr.close()
 
 
 def scan(ipr: Any) -> dict[str, HostInterface]:
