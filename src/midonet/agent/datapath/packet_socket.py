@@ -22,7 +22,15 @@ import mmap
 import socket
 import struct
 
-from midonet.agent.datapath.offload import NO_OFFLOAD, VNET_HDR_LEN, VnetHeader, complete_checksum
+from midonet.agent.datapath.offload import (
+    F_NEEDS_CSUM,
+    GSO_NONE,
+    NO_OFFLOAD,
+    VNET_HDR,
+    VNET_HDR_LEN,
+    VnetHeader,
+    complete_checksum,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +125,13 @@ class PacketSocket:
             self._release(at)
             return self._recvmsg()
         start = at + mac
-        vnet = VnetHeader.unpack(ring[start - VNET_HDR_LEN : start])
+        flags, gso = ring[start - VNET_HDR_LEN], ring[start - VNET_HDR_LEN + 1]
+        if not flags and not gso and not status & TP_STATUS_VLAN_VALID:
+            # The common case, a frame with nothing to fix: one copy, no objects.
+            frame_bytes = ring[start : start + snaplen]
+            self._release(at)
+            return Received(frame_bytes, None)
+        vnet = VNET_HDR.unpack_from(ring, start - VNET_HDR_LEN)
         frame = bytearray(ring[start : start + snaplen])
         self._release(at)
         shift = _insert_tag(frame, status, tci, tpid)
@@ -135,7 +149,7 @@ class PacketSocket:
             return None
         if size < VNET_HDR_LEN:
             return Received(b"", None)
-        vnet = VnetHeader.unpack(self._buf)
+        vnet = VNET_HDR.unpack_from(self._buf)
         frame = bytearray(self._view[VNET_HDR_LEN:size])
         shift = 0
         for level, kind, data in ancdata:
@@ -179,9 +193,12 @@ def _insert_tag(frame: bytearray, status: int, tci: int, tpid: int) -> int:
     return 4
 
 
-def _finish(frame: bytearray, vnet: VnetHeader, shift: int) -> Received:
-    if vnet.is_gso:
-        return Received(bytes(frame), VnetHeader.unpack(vnet.shifted(shift)))
-    if vnet.needs_csum:
-        complete_checksum(frame, vnet.csum_start + shift, vnet.csum_offset)
+def _finish(frame: bytearray, vnet: tuple[int, ...], shift: int) -> Received:
+    """The frame with its checksum completed, or its GSO header kept (shifted by the
+    tag put back). `vnet` is the unpacked virtio-net header."""
+    flags, gso_type, _, _, csum_start, csum_offset = vnet
+    if gso_type != GSO_NONE:
+        return Received(bytes(frame), VnetHeader.unpack(VnetHeader(*vnet).shifted(shift)))
+    if flags & F_NEEDS_CSUM:
+        complete_checksum(frame, csum_start + shift, csum_offset)
     return Received(bytes(frame), None)
