@@ -65,6 +65,7 @@ class PipelineStats:
     simulations: int = 0
     malformed: int = 0
     simulation_errors: int = 0
+    errors: int = 0  # other failures while handling one packet (it is dropped)
     dropped: int = 0
     undeliverable: int = 0
     generated: int = 0
@@ -135,7 +136,11 @@ class PacketPipeline:
         flow = self.flows.lookup(match, now, len(frame))
         if flow is not None:
             stats.flow_hits += 1
-            self._execute(frame, flow.actions, vnet)
+            try:
+                self._execute(frame, flow.actions, vnet)
+            except Exception:  # a frame the actions cannot apply to: drop it alone
+                stats.errors += 1
+                log.exception("applying a flow to a packet from %s failed", vport_id)
             return
         try:
             result = simulate(frame, vport_id, self._topology(), self._state, now, match=match)
@@ -147,10 +152,14 @@ class PacketPipeline:
             log.exception("simulating a packet from port %s failed; dropped", vport_id)
             return
         stats.simulations += 1
-        self._apply_state(result)
-        install(self.flows, match, result, now)
-        self._execute(frame, result.actions, vnet)
-        self._finish(result, frame, vport_id, in_port, 0)
+        try:
+            self._apply_state(result)
+            install(self.flows, match, result, now)
+            self._execute(frame, result.actions, vnet)
+            self._finish(result, frame, vport_id, in_port, 0)
+        except Exception:
+            stats.errors += 1
+            log.exception("applying the simulation of a packet from %s failed", vport_id)
 
     def _execute(self, frame: bytes, actions: Actions, vnet: bytes | None) -> None:
         if not actions:

@@ -176,3 +176,16 @@ def test_a_gso_header_follows_the_frame_and_shifts_with_its_vlan_tags() -> None:
     shifted = VnetHeader.unpack(header)
     assert (shifted.csum_start, shifted.hdr_len) == (38 + delta, 54 + delta)
     assert (shifted.gso_size, shifted.csum_offset) == (1448, 16)
+
+
+def test_a_failing_output_drops_the_packet_and_is_counted() -> None:
+    h = routed()
+    h.state.learn_arp(h.built.id("r1"), builder.ip4("10.1.0.7"), bytes.fromhex("020000000207"), 99)
+
+    def broken(vport_id: uuid.UUID, frame: bytes, vnet: bytes | None) -> bool:
+        raise RuntimeError("boom")
+
+    h.pipeline._output = broken
+    h.pipeline.handle(1, h.built.id("in"), udp())  # miss
+    h.pipeline.handle(1, h.built.id("in"), udp())  # hit
+    assert h.pipeline.stats.errors == 2 and len(h.pipeline.flows) == 1
