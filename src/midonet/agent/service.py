@@ -22,20 +22,22 @@ from midonet.agent.events import AgentEvents
 from midonet.agent.host import HostService
 from midonet.agent.interfaces import InterfaceMonitor
 from midonet.agent.loop import EventLoop
+from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
-from midonet.agent.simulation import StateChange
-from midonet.agent.topology.state_tables import StoreSimulationState
+from midonet.agent.simulation import MacLearned, StateChange
+from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
 from midonet.config import Config
 from midonet.model import HostInterface
 from midonet.store.base import Store
-from midonet.store.state import PortActive, Session
+from midonet.store.state import MacTable, PortActive, Session
 
 log = logging.getLogger("org.midonet.midolman")
 
 FLOW_IDLE_TIMEOUT = 60.0
 PARKED_CHECK_INTERVAL = 1.0
 SESSION_CHECK_INTERVAL = 1.0
+MAC_CHECK_INTERVAL = 1.0
 
 
 class Agent:
@@ -117,6 +119,13 @@ class Agent:
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
         self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
+        self.mac_expiry = MacExpiry(
+            self.config.get_duration("agent.bridge.mac_port_mapping_expire").seconds,
+            self._forget_mac,
+        )
+        self.loop.call_every(
+            MAC_CHECK_INTERVAL, lambda: self.mac_expiry.check(self.clock(), self.pipeline.flows)
+        )
         self._reconcile()
 
     def run(self) -> None:
@@ -179,7 +188,14 @@ class Agent:
         return self.datapath.output(vport_id, frame, vnet)
 
     def _write_state(self, changes: Iterable[StateChange]) -> None:
+        changes = tuple(changes)
         self.state.apply(changes, self.session)
+        for change in changes:
+            if isinstance(change, MacLearned):
+                self.mac_expiry.learned(change)
+
+    def _forget_mac(self, bridge_id: uuid.UUID, vlan: int, mac: bytes, port: uuid.UUID) -> None:
+        MacTable(self.store.state, bridge_id, vlan).remove(mac_text(mac), port)
 
     def _on_topology(self, change: TopologyChange) -> None:  # topology worker thread
         def apply() -> None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 from agentlab import RunningAgent, link, router_port
 from netlab import Guest, LineReader, NetLab, root_and_tools, wait_for
 
+from midonet.agent.events import AgentEvents
+from midonet.agent.service import Agent
+from midonet.config import Config, ConfigLayer
 from midonet.model import Bridge, Chain, Host, Port, PortType, Router, Rule, RuleType
-from midonet.store.state import HostAlive, PortActive
+from midonet.store import EmbeddedStore
+from midonet.store.state import HostAlive, MacTable, PortActive
 
 MISSING = root_and_tools()
 pytestmark = [
@@ -179,10 +185,12 @@ def test_a_deleted_port_is_closed_and_a_recreated_interface_is_bound_again(
 ) -> None:
     a, b, pa, pb = one_bridge(agent, lab)
     assert a.ping(b.ip)
+    number = agent.agent.datapath.by_vport[pa.id].number
     agent.store.delete(Port, pa.id)
     assert wait_for(lambda: pa.id not in agent.agent.datapath.by_vport, 5)
-    assert PortActive(agent.store.state).host_of(pa.id) is None
-    assert not any(f.key.in_port == 1 for f in agent.agent.pipeline.flows)
+    assert wait_for(lambda: PortActive(agent.store.state).host_of(pa.id) is None, 5)
+    flows = agent.agent.call(lambda: [f.key.in_port for f in agent.agent.pipeline.flows])
+    assert isinstance(flows, list) and number not in flows
     # b's interface goes away and comes back: the binding follows it.
     old = agent.agent.datapath.by_vport[pb.id].socket.ifindex
     lab.recreate(b)
@@ -210,3 +218,45 @@ def test_the_router_answers_icmp_errors(agent: RunningAgent, lab: NetLab) -> Non
     assert "10.92.1.1" in done.stdout and "Unreachable" in done.stdout, done.stdout
     ttl = a.run("ping", "-c", "1", "-W", "2", "-t", "1", "10.92.2.2", check=False, timeout=10)
     assert "Time to live exceeded" in ttl.stdout, ttl.stdout
+
+
+def test_learned_macs_are_forgotten_when_no_flow_uses_them(tmp_path: Path, lab: NetLab) -> None:
+    a = lab.guest("a", "10.96.0.1/24")
+    b = lab.guest("b", "10.96.0.2/24")
+    store = EmbeddedStore(tmp_path / "nsdb.db")
+    me = uuid.uuid4()
+    config = Config([ConfigLayer("test", {"agent.bridge.mac_port_mapping_expire": "1s"})])
+    events = AgentEvents(None)
+    agent = Agent(
+        store,
+        me,
+        hostname="node1",
+        events=events,
+        config=config,
+        flow_idle_timeout=1.0,
+        expiration_interval=0.5,
+    )
+    try:
+        agent.start_thread()
+        bridge = Bridge(name="br")
+        store.create(bridge)
+        ports = [
+            Port(type=PortType.BRIDGE, bridge_id=bridge.id, host_id=me, interface_name=g.outer)
+            for g in (a, b)
+        ]
+        for port in ports:
+            store.create(port)
+        active = PortActive(store.state)
+        assert wait_for(lambda: all(active.host_of(p.id) == me for p in ports), 10)
+        # Static neighbours: after the pings, nothing refreshes the MACs.
+        a.run("ip", "neigh", "replace", b.ip, "lladdr", b.mac, "dev", a.inner)
+        b.run("ip", "neigh", "replace", a.ip, "lladdr", a.mac, "dev", b.inner)
+        assert a.ping(b.ip, count=2)
+        table = MacTable(store.state, bridge.id)
+        assert table.get(a.mac) == ports[0].id and table.get(b.mac) == ports[1].id
+        assert wait_for(lambda: table.get(a.mac) is None and table.get(b.mac) is None, 10)
+        assert agent.mac_expiry.expired >= 2
+    finally:
+        agent.stop()
+        events.close()
+        store.close()
