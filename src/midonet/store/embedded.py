@@ -41,7 +41,8 @@ from midonet.store.derive import default_hooks
 from midonet.store.embedded_state import EmbeddedSession, EmbeddedState
 from midonet.store.feed import ChangeFeed
 from midonet.store.integrity import Hook, Schema, Staging
-from midonet.store.query import check_fields, matches
+from midonet.store.query import filter_objects
+from midonet.store.staged import StagedTransaction
 from midonet.store.state import Session, StateStore
 from midonet.store.watch import Change, Dispatcher, Watch
 
@@ -73,77 +74,16 @@ class _Codec:
         return obj
 
 
-class _Transaction:
+class _Transaction(StagedTransaction):
     """A `Transaction` over an open write-locked connection."""
 
     def __init__(self, cur: Any, staging: Staging) -> None:
+        super().__init__(staging)
         self._cur = cur
-        self._staging = staging
-        self.ended = False
 
-    @property
-    def staging(self) -> Staging:
-        # A write after the block would otherwise vanish silently.
-        if self.ended:
-            raise RuntimeError("this transaction has ended; open a new one")
-        return self._staging
-
-    def get(self, cls: type[T], id: uuid.UUID) -> Versioned[T]:
-        kind = self.staging.schema.kind_of(cls)
-        obj = self.staging.get(kind, id)
-        if obj is None:
-            raise NotFound(kind, id)
-        return Versioned(obj, self.staging.version(kind, id))  # type: ignore[arg-type]
-
-    def exists(self, cls: type[ModelObject], id: uuid.UUID) -> bool:
-        return self.staging.get(self.staging.schema.kind_of(cls), id) is not None
-
-    def list(
-        self,
-        cls: type[T],
-        *,
-        ids: Iterable[uuid.UUID] | None = None,
-        where: Mapping[str, object] | None = None,
-    ) -> builtins.list[T]:
-        kind = self.staging.schema.kind_of(cls)
-        if ids is None:
-            stored = [
-                uuid.UUID(r[0])
-                for r in self._cur.execute("SELECT id FROM objects WHERE kind = ?", (kind,))
-            ]
-            ids = sorted(self.staging.overlay(kind, stored))
-        objs = [self.get(cls, id).obj for id in ids]
-        return _filter(cls, objs, where)
-
-    def create(self, obj: ModelObject) -> None:
-        self.staging.create(obj)
-
-    def update(self, obj: ModelObject, *, expected_version: int | None = None) -> None:
-        self.staging.update(obj, expected_version=expected_version)
-
-    def delete(
-        self,
-        cls: type[ModelObject],
-        id: uuid.UUID,
-        *,
-        expected_version: int | None = None,
-        missing_ok: bool = False,
-    ) -> None:
-        self.staging.delete(
-            self.staging.schema.kind_of(cls),
-            id,
-            expected_version=expected_version,
-            missing_ok=missing_ok,
-        )
-
-
-def _filter(
-    cls: type[T], objs: builtins.list[T], where: Mapping[str, object] | None
-) -> builtins.list[T]:
-    if not where:
-        return objs
-    check_fields(cls, where)
-    return [o for o in objs if matches(o, where)]
+    def _stored_ids(self, kind: str) -> list[uuid.UUID]:
+        rows = self._cur.execute("SELECT id FROM objects WHERE kind = ?", (kind,))
+        return [uuid.UUID(r[0]) for r in rows]
 
 
 class EmbeddedStore:
@@ -276,7 +216,7 @@ class EmbeddedStore:
                     if found is None:
                         raise NotFound(kind, id)
                     objs.append(found.obj)
-        return _filter(cls, objs, where)  # type: ignore[arg-type]
+        return filter_objects(cls, objs, where)  # type: ignore[arg-type]
 
     # --- writes --------------------------------------------------------------------
 

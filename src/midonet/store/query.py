@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import TypeVar
 
 from midonet.model.base import ModelObject
 
@@ -26,3 +27,14 @@ def matches(obj: ModelObject, where: Mapping[str, object]) -> bool:
         elif value != wanted:
             return False
     return True
+
+
+T = TypeVar("T", bound=ModelObject)
+
+
+def filter_objects(cls: type[T], objs: list[T], where: Mapping[str, object] | None) -> list[T]:
+    """`objs` that match `where` (all of them when it is empty)."""
+    if not where:
+        return objs
+    check_fields(cls, where)
+    return [o for o in objs if matches(o, where)]

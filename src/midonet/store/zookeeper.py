@@ -58,7 +58,8 @@ from midonet.store.base import (
 from midonet.store.config import ConfigLayers
 from midonet.store.derive import default_hooks
 from midonet.store.integrity import Hook, Schema, Staging
-from midonet.store.query import check_fields, matches
+from midonet.store.query import filter_objects
+from midonet.store.staged import StagedTransaction
 from midonet.store.state import StateStore
 from midonet.store.watch import Change, Dispatcher, Watch
 from midonet.store.zk_client import (
@@ -138,72 +139,19 @@ class _Conflict(Exception):
     """Another client wrote something this transaction read: replay it."""
 
 
-class _ZkTransaction:
+class _ZkTransaction(StagedTransaction):
     """A `Transaction`: reads through the staging, writes recorded for a replay."""
 
     def __init__(self, store: ZooKeeperStore, staging: Staging) -> None:
+        super().__init__(staging)
         self._store = store
-        self._staging = staging
         self.ops: list[Op] = []
-        self.ended = False
 
-    @property
-    def staging(self) -> Staging:
-        if self.ended:
-            raise RuntimeError("this transaction has ended; open a new one")
-        return self._staging
+    def _stored_ids(self, kind: str) -> Iterable[uuid.UUID]:
+        return self._store._ids(kind)
 
-    def get(self, cls: type[T], id: uuid.UUID) -> Versioned[T]:
-        kind = self.staging.schema.kind_of(cls)
-        obj = self.staging.get(kind, id)
-        if obj is None:
-            raise NotFound(kind, id)
-        return Versioned(obj, self.staging.version(kind, id))  # type: ignore[arg-type]
-
-    def exists(self, cls: type[ModelObject], id: uuid.UUID) -> bool:
-        return self.staging.get(self.staging.schema.kind_of(cls), id) is not None
-
-    def list(
-        self,
-        cls: type[T],
-        *,
-        ids: Iterable[uuid.UUID] | None = None,
-        where: Mapping[str, object] | None = None,
-    ) -> builtins.list[T]:
-        kind = self.staging.schema.kind_of(cls)
-        if ids is None:
-            stored = self._store._ids(kind)
-            ids = sorted(self.staging.overlay(kind, stored))
-        return _filter(cls, [self.get(cls, id).obj for id in ids], where)
-
-    def create(self, obj: ModelObject) -> None:
-        self.staging.create(obj)
-        self.ops.append(Create(obj))
-
-    def update(self, obj: ModelObject, *, expected_version: int | None = None) -> None:
-        self.staging.update(obj, expected_version=expected_version)
-        self.ops.append(Update(obj, expected_version))
-
-    def delete(
-        self,
-        cls: type[ModelObject],
-        id: uuid.UUID,
-        *,
-        expected_version: int | None = None,
-        missing_ok: bool = False,
-    ) -> None:
-        kind = self.staging.schema.kind_of(cls)
-        self.staging.delete(kind, id, expected_version=expected_version, missing_ok=missing_ok)
-        self.ops.append(Delete(cls, id, expected_version, missing_ok))
-
-
-def _filter(
-    cls: type[T], objs: builtins.list[T], where: Mapping[str, object] | None
-) -> builtins.list[T]:
-    if not where:
-        return objs
-    check_fields(cls, where)
-    return [o for o in objs if matches(o, where)]
+    def _record(self, op: Op) -> None:
+        self.ops.append(op)
 
 
 class ZooKeeperStore:
@@ -450,7 +398,7 @@ class ZooKeeperStore:
         kind = self.schema.kind_of(cls)
         with self.metrics.errors():
             if not self._client.connected:
-                return _filter(cls, self._offline_list(kind, ids), where)
+                return filter_objects(cls, self._offline_list(kind, ids), where)
             wanted = sorted(self._ids(kind)) if ids is None else list(ids)
             with self.metrics.timed("read"):
                 found = self._client.get_many([self._path(kind, i) for i in wanted])
@@ -462,7 +410,7 @@ class ZooKeeperStore:
                     raise NotFound(kind, id)
                 data, stat = item
                 objs.append(self._codec.decode(kind, str(id), stat.mzxid, data))  # type: ignore[arg-type]
-            return _filter(cls, objs, where)
+            return filter_objects(cls, objs, where)
 
     def _offline_list(self, kind: str, ids: Iterable[uuid.UUID] | None) -> builtins.list[Any]:
         if ids is not None:
