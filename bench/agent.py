@@ -227,6 +227,9 @@ def measure_agent(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
             stats = agent.pipeline.stats
             figures["agent_simulations"] = stats.simulations
             figures["agent_flow_hits"] = stats.flow_hits
+            # Frames the kernel dropped because the agent did not keep up.
+            agent.call(agent.datapath.collect_drops)
+            figures["agent_kernel_drops"] = agent.datapath.stats.kernel_drops
         return figures
     finally:
         lab.cleanup()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[], None]
+Callback = Callable[[], object]  # results are ignored
 
 
 class Timer:

@@ -38,6 +38,7 @@ FLOW_IDLE_TIMEOUT = 60.0
 PARKED_CHECK_INTERVAL = 1.0
 SESSION_CHECK_INTERVAL = 1.0
 MAC_CHECK_INTERVAL = 1.0
+DROPS_CHECK_INTERVAL = 1.0
 
 
 class Agent:
@@ -119,6 +120,7 @@ class Agent:
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
         self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
+        self.loop.call_every(DROPS_CHECK_INTERVAL, self.datapath.collect_drops)
         self.mac_expiry = MacExpiry(
             self.config.get_duration("agent.bridge.mac_port_mapping_expire").seconds,
             self._forget_mac,

@@ -101,6 +101,7 @@ def test_ping_across_a_bridge(agent: RunningAgent, lab: NetLab) -> None:
     assert a.ping(b.ip)
     assert b.ping(a.ip)
     assert all(p.socket.has_ring for p in agent.agent.datapath.ports.values())
+    assert agent.agent.call(agent.agent.datapath.collect_drops) == 0  # kept up with pings
     stats = agent.agent.pipeline.stats
     assert stats.flow_hits > 0 and stats.simulations > 0
 

@@ -32,6 +32,7 @@ class DatapathPort:
     socket: PacketSocket
     rx_packets: int = 0
     rx_errors: int = 0
+    rx_dropped: int = 0  # by the kernel, before we could read them
     tx_packets: int = 0
     tx_errors: int = 0
 
@@ -42,6 +43,7 @@ class DatapathStats:
     sent: int = 0
     send_errors: int = 0
     no_such_port: int = 0
+    kernel_drops: int = 0
     gso_received: int = 0  # TSO super-packets, sent on with their virtio-net header
 
 
@@ -93,6 +95,19 @@ class Datapath:
         port.tx_packets += 1
         self.stats.sent += 1
         return True
+
+    def collect_drops(self) -> int:
+        """Add up the frames the kernel dropped on each port since the last call."""
+        total = 0
+        for port in self.ports.values():
+            try:
+                dropped = port.socket.kernel_drops()
+            except OSError:
+                continue
+            port.rx_dropped += dropped
+            total += dropped
+        self.stats.kernel_drops += total
+        return total
 
     def close(self) -> None:
         for vport_id in list(self.by_vport):

@@ -38,6 +38,7 @@ SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
 PACKET_RX_RING = 5
+PACKET_STATISTICS = 6
 PACKET_COPY_THRESH = 7
 PACKET_AUXDATA = 8
 PACKET_VERSION = 10
@@ -55,6 +56,7 @@ _AUXDATA = struct.Struct("=IIIHHHH")  # status, len, snaplen, mac, net, vlan_tci
 # tpacket2_hdr: status, len, snaplen, mac, net, sec, nsec, vlan_tci, vlan_tpid
 _TP2_HDR = struct.Struct("=IIIHHIIHH")
 _STATUS = struct.Struct("=I")
+_STATS = struct.Struct("=II")  # tpacket_stats: packets, drops
 _MREQ = struct.Struct("=iHH8s")
 _REQ = struct.Struct("=IIII")  # block size, block count, frame size, frame count
 _ANCILLARY = socket.CMSG_SPACE(_AUXDATA.size)
@@ -157,6 +159,12 @@ class PacketSocket:
                 status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(data)
                 shift = _insert_tag(frame, status, tci, tpid)
         return _finish(frame, vnet, shift)
+
+    def kernel_drops(self) -> int:
+        """Frames the kernel dropped since the last call (the ring or the socket
+        queue was full: we did not keep up). Reading resets the kernel's counters."""
+        _, drops = _STATS.unpack(self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, _STATS.size))
+        return int(drops)
 
     def send(self, frame: bytes, vnet: bytes = NO_OFFLOAD) -> None:
         """Transmit `frame`, with a virtio-net header for GSO frames."""
