@@ -13,6 +13,9 @@ Kernel case: vm1 and ext on one Linux bridge (the anchor's plain-kernel L2 path)
   udp64_rx_pps     64-byte UDP datagrams/s ext received from one Python sender in vm1
                    sending as fast as it can for `--duration` s (the same sender and
                    receiver for both cases); udp64_tx_pps is what vm1 sent
+  tcp_mbps         one TCP stream vm1 → ext for `--duration` s (TSO super-packets
+                   cross the agent whole; the kernel segments them on the way out)
+  agent_kernel_drops  frames the kernel dropped because the agent did not keep up
 
 Results are `key=value` lines, then each agent figure as a ratio of the kernel's.
 Needs root; every namespace and link it makes is removed by name on exit.
@@ -70,6 +73,33 @@ try:
 except OSError:
     pass
 print(n)
+"""
+
+
+TCP_SINK = """
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 9001)); s.listen(1); s.settimeout(10)
+print("ready", flush=True)
+c, _ = s.accept(); c.settimeout(5); n = 0; start = time.monotonic()
+try:
+    while True:
+        data = c.recv(1 << 20)
+        if not data:
+            break
+        n += len(data)
+except OSError:
+    pass
+print(n, time.monotonic() - start)
+"""
+
+TCP_SOURCE = """
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 9001), timeout=10)
+chunk = bytes(1 << 16); end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    s.sendall(chunk)
+s.close()
 """
 
 
@@ -143,6 +173,20 @@ def udp_figures(src_ns: str, dst_ns: str, dst_ip: str, duration: float) -> dict[
         "udp64_rx_pps": int(out.split()[-1]) / duration,
         "udp64_tx_pps": int(sent.stdout.split()[-1]) / duration,
     }
+
+
+def tcp_figures(src_ns: str, dst_ns: str, dst_ip: str, duration: float) -> dict[str, float]:
+    sink = subprocess.Popen(
+        ["ip", "netns", "exec", dst_ns, sys.executable, "-c", TCP_SINK],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert sink.stdout is not None
+    sink.stdout.readline()  # ready
+    sh("ip", "netns", "exec", src_ns, sys.executable, "-c", TCP_SOURCE, dst_ip, str(duration))
+    out, _ = sink.communicate(timeout=duration + 15)
+    received, seconds = out.split()
+    return {"tcp_mbps": int(received) * 8 / float(seconds) / 1e6}
 
 
 def wait_for(predicate: object, timeout: float) -> None:
@@ -224,6 +268,7 @@ def measure_agent(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
             wait_for(lambda: all(active.host_of(p.id) == agent.host_id for p in ports), 10)
             figures = ping_figures(vm1, "192.0.2.100", args.pings)
             figures.update(udp_figures(vm1, ext, "192.0.2.100", args.duration))
+            figures.update(tcp_figures(vm1, ext, "192.0.2.100", args.duration))
             stats = agent.pipeline.stats
             figures["agent_simulations"] = stats.simulations
             figures["agent_flow_hits"] = stats.flow_hits
@@ -245,6 +290,7 @@ def measure_kernel(args: argparse.Namespace) -> dict[str, float]:
             sh("ip", "link", "set", link, "master", bridge)
         figures = ping_figures(vm1, "10.0.0.100", args.pings)
         figures.update(udp_figures(vm1, ext, "10.0.0.100", args.duration))
+        figures.update(tcp_figures(vm1, ext, "10.0.0.100", args.duration))
         return figures
     finally:
         lab.cleanup()
@@ -265,7 +311,7 @@ def main() -> None:
             print(
                 f"{name}.{key}={value:.3f}" if isinstance(value, float) else f"{name}.{key}={value}"
             )
-    for key in ("first_ping_ms", "ping_median_ms", "udp64_rx_pps", "udp64_tx_pps"):
+    for key in ("first_ping_ms", "ping_median_ms", "udp64_rx_pps", "udp64_tx_pps", "tcp_mbps"):
         if kernel.get(key):
             print(f"ratio.{key}={agent[key] / kernel[key]:.3f}")
 
