@@ -24,11 +24,12 @@ from midonet.agent.interfaces import InterfaceMonitor
 from midonet.agent.loop import EventLoop
 from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
+from midonet.agent.remote import NoTunnels, RemoteOutput
 from midonet.agent.simulation import MacLearned, StateChange
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
 from midonet.config import Config
-from midonet.model import HostInterface
+from midonet.model import HostInterface, Port
 from midonet.store.base import Store
 from midonet.store.state import MacTable, PortActive, Session
 
@@ -74,6 +75,7 @@ class Agent:
         self._started = False
         self.expired = False
         self._closers: list[Callable[[], None]] = []
+        self.remote: RemoteOutput = NoTunnels()
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -185,9 +187,15 @@ class Agent:
         self.pipeline.handle(port.number, port.vport_id, received.frame, vnet)
 
     def _output(self, vport_id: uuid.UUID, frame: bytes, vnet: bytes | None) -> bool:
-        if vnet is None:
-            return self.datapath.output(vport_id, frame)
-        return self.datapath.output(vport_id, frame, vnet)
+        if vport_id in self.datapath.by_vport:
+            if vnet is None:
+                return self.datapath.output(vport_id, frame)
+            return self.datapath.output(vport_id, frame, vnet)
+        port = self.topology.current.get(Port, vport_id)
+        if port is not None and port.host_id is not None and port.host_id != self.host_id:
+            return self.remote.send(port.host_id, port, frame, vnet)
+        self.datapath.stats.no_such_port += 1  # bound here but not open, or unbound
+        return False
 
     def _write_state(self, changes: Iterable[StateChange]) -> None:
         changes = tuple(changes)

@@ -261,3 +261,33 @@ def test_learned_macs_are_forgotten_when_no_flow_uses_them(tmp_path: Path, lab: 
         agent.stop()
         events.close()
         store.close()
+
+
+class Recorder:
+    """Stands in for the tunnels: what the agent would send to other hosts."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[uuid.UUID, uuid.UUID, bytes]] = []
+
+    def send(self, host_id: uuid.UUID, port: Port, frame: bytes, vnet: bytes | None) -> bool:
+        self.sent.append((host_id, port.id, frame))
+        return True
+
+
+def test_frames_for_ports_on_other_hosts_go_to_the_remote_output(
+    agent: RunningAgent, lab: NetLab
+) -> None:
+    a, _, pa, _ = one_bridge(agent, lab)
+    other = Host(name="elsewhere")
+    agent.store.create(other)
+    remote = Port(
+        type=PortType.BRIDGE, bridge_id=pa.bridge_id, host_id=other.id, interface_name="x"
+    )
+    agent.store.create(remote)
+    recorder = Recorder()
+    agent.agent.remote = recorder
+    assert wait_for(lambda: agent.agent.topology.current.get(Port, remote.id) is not None, 5)
+    a.ping("10.91.0.99", count=1, timeout=1)  # an ARP request, flooded to every port
+    assert wait_for(lambda: any(p == remote.id for _, p, _ in recorder.sent), 5)
+    host_id, _, frame = next(x for x in recorder.sent if x[1] == remote.id)
+    assert host_id == other.id and frame[12:14] == b"\x08\x06"
