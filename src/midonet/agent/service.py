@@ -122,6 +122,9 @@ class Agent:
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
         self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
+        follow_connection = getattr(self.store, "add_connection_listener", None)
+        if follow_connection is not None:  # ZooKeeper: LOST once past session_gracetime
+            follow_connection(self._on_connection)
         self.loop.call_every(DROPS_CHECK_INTERVAL, self.datapath.collect_drops)
         self.mac_expiry = MacExpiry(
             self.config.get_duration("agent.bridge.mac_port_mapping_expire").seconds,
@@ -229,6 +232,15 @@ class Agent:
         alive, active ports, learned MACs) are gone for everyone else, so stop
         rather than forward on stale claims (the guide's CONN_EXPIRE)."""
         if self.session.expired:
+            self._give_up()
+
+    def _on_connection(self, state: object) -> None:  # store connection thread
+        # Compared by name so the agent needs no ZooKeeper import.
+        if getattr(state, "value", None) == "LOST":
+            self.loop.call_soon_threadsafe(self._give_up)
+
+    def _give_up(self) -> None:
+        if not self.expired:
             self.events.nsdb_expired()
             self.expired = True
             self.loop.stop()

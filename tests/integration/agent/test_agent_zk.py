@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from netlab import NetLab, root_and_tools, wait_for
@@ -64,3 +65,26 @@ def test_the_agent_forwards_on_a_zookeeper_nsdb(zk_store: ZooKeeperStore, lab: N
         agent.stop()
         events.close()
     assert wait_for(lambda: not HostAlive(zk_store.state).is_alive(me), 10)
+
+
+def test_the_agent_gives_up_once_zookeeper_is_gone_past_the_gracetime(tmp_path: Path) -> None:
+    server = zookeeper.ZooKeeperServer(tmp_path / "zk")
+    server.start()
+    store = ZooKeeperStore.from_url(f"zk://{server.address}/midonet", session_gracetime=2.0)
+    log = tmp_path / "midolman.event.log"
+    events = AgentEvents(log)
+    agent = Agent(store, uuid.uuid4(), hostname=socket.gethostname(), events=events)
+    try:
+        agent.start_thread()
+        server.stop(kill=True)
+        # Working from its cache first, then giving up as the guide describes.
+        assert wait_for(lambda: agent.expired, 30)
+        events.close()
+        assert "Nsdb.CONN_EXPIRE - CONN_EXPIRE Connection to the NSDB cluster expired" in (
+            log.read_text()
+        )
+    finally:
+        agent.stop()
+        events.close()
+        store.close()
+        server.stop(kill=True)
