@@ -312,3 +312,11 @@ def test_values_set_are_what_node_config_yields(mn: MnConf) -> None:
         assert cluster.get_int("agent.datapath.max_flow_count") == 20000
     finally:
         store.close()
+
+
+def test_guide_line_wrapped_as_printed_is_refused_with_its_position(mn: MnConf) -> None:
+    # The guide breaks the class name over two lines; typed so, it is not valid HOCON.
+    err = mn.fails(4, "set", "-t", "default", stdin=(
+        "cluster.auth.provider_class : org.midonet.cluster.auth.\nMockAuthService\n"))  # fmt: skip
+    assert "STDIN: line 2, column" in err
+    assert mn.ok("dump", "-t", "default") == ""

@@ -22,6 +22,7 @@ input, 11 no such key.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import uuid
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from midonet.store.base import Store
 from midonet.tools import conf_view
 from midonet.tools.node_config import deploy_bundled, node_config, nsdb_url
 
+ZK_CONNECT_TIMEOUT = 5.0  # seconds; a tool should not wait like a service
 SUCCESS, FAILURE, USAGE, UNREACHABLE, REFUSED, NO_SUCH_KEY = 0, 1, 2, 3, 4, 11
 
 
@@ -271,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(conf_view.render_doc(spec) for spec in specs), end="")
             return SUCCESS
         url = nsdb_url(getattr(args, "nsdb", None), state_dir=getattr(args, "state_dir", None))
-        store = open_nsdb(url)
+        store = _open(url)
     except UsageError as e:
         return _fail(e, USAGE)
     except StoreUnavailable as e:
@@ -295,6 +297,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         store.close()
     return SUCCESS
+
+
+def _open(url: str) -> Store:
+    """`midonet-cluster`'s `open_nsdb`, but ZooKeeper with a short connect timeout
+    and without kazoo's retry chatter (the failure is reported in one line)."""
+    if not url.startswith("zk://"):
+        return open_nsdb(url)
+    from midonet.store.zookeeper import ZooKeeperStore  # noqa: PLC0415 - kazoo only when used
+
+    logging.getLogger("kazoo").setLevel(logging.CRITICAL + 1)
+    try:
+        return ZooKeeperStore.from_url(url, connect_timeout=ZK_CONNECT_TIMEOUT)
+    except ValueError as e:
+        raise UsageError(f"--nsdb {url}: {e}") from None
 
 
 def _fail(error: BaseException, status: int) -> int:
