@@ -149,6 +149,8 @@ class _Tool:
 
     def view(self) -> list[Setting]:
         a = self.args
+        if a.schema and a.host_only:
+            raise UsageError("-s and -H select different sources; give one")
         if a.schema:
             return [Setting(s.name, s.default, "schema") for s in SCHEMA]
         if a.template is not None:
