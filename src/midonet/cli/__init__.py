@@ -1,0 +1,1 @@
+"""midonet-cli: the MidoNet command-line client, speaking only the REST API."""

@@ -1,0 +1,106 @@
+"""Object families: each maps CLI words to the API's camelCase fields and back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+JSON = dict[str, Any]
+
+
+class Context(Protocol):
+    """What a field needs from the interpreter: aliases both ways."""
+
+    def ref(self, kind: str, token: str) -> str: ...
+    def show_ref(self, kind: str, uuid: str | None) -> str | None: ...
+
+
+Parse = Callable[[str, Context], JSON]
+Show = Callable[[JSON, Context], str | None]
+
+
+@dataclass(frozen=True)
+class Field:
+    word: str
+    parse: Parse | None
+    show: Show | None
+    clear: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One object type: `name` on the command line, where the API keeps it."""
+
+    name: str
+    template: str
+    fields: tuple[Field, ...]
+    top: str | None = None  # Application key of the top-level collection
+    children: dict[str, str] = field(default_factory=dict)  # child kind -> link key
+    tenant: bool = False
+    defaults: JSON = field(default_factory=dict)
+    label: Callable[[JSON], str] | None = None  # the word printed before the alias
+    ref_parent: str | None = None  # key of the parent's id, for `parent:child` names
+
+    def field(self, word: str) -> Field | None:
+        return next((f for f in self.fields if f.word == word), None)
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(*kinds: Kind) -> None:
+    for kind in kinds:
+        REGISTRY[kind.name] = kind
+
+
+def text(key: str) -> Field:
+    word = key.lower()
+    return Field(word, lambda v, c: {key: v}, lambda o, c: o.get(key))
+
+
+def plain(word: str, key: str, conv: Callable[[str], Any] = str) -> Field:
+    return Field(
+        word,
+        lambda v, c: {key: conv(v)},
+        lambda o, c: None if o.get(key) is None else str(o[key]),
+        (key,),
+    )
+
+
+def boolean(v: str) -> bool:
+    low = v.lower()
+    if low not in ("true", "false"):
+        raise ValueError(f"expected true or false, got {v}")
+    return low == "true"
+
+
+def state() -> Field:
+    return Field(
+        "state",
+        lambda v, c: {"adminStateUp": v.lower() == "up"},
+        lambda o, c: "up" if o.get("adminStateUp", True) else "down",
+    )
+
+
+def ref(word: str, key: str, kind: str) -> Field:
+    return Field(
+        word,
+        lambda v, c: {key: c.ref(kind, v)},
+        lambda o, c: c.show_ref(kind, o.get(key)),
+        (key,),
+    )
+
+
+def cidr(addr: str, length: str) -> Callable[[JSON], str | None]:
+    def show(o: JSON) -> str | None:
+        if o.get(addr) is None:
+            return None
+        return f"{o[addr]}/{o[length]}"
+
+    return show
+
+
+def split_cidr(v: str) -> tuple[str, int]:
+    ip, _, n = v.partition("/")
+    return ip, int(n) if n else (128 if ":" in ip else 32)

@@ -1,0 +1,38 @@
+"""Routers and bridges."""
+
+from __future__ import annotations
+
+from midonet.cli.objects import Field, Kind, plain, ref, register, state
+
+_COMMON = (
+    plain("name", "name"),
+    state(),
+    ref("infilter", "inboundFilterId", "chain"),
+    ref("outfilter", "outboundFilterId", "chain"),
+)
+
+register(
+    Kind(
+        "router",
+        "routerTemplate",
+        (
+            *_COMMON,
+            Field(
+                "asn",
+                lambda v, c: {"asNumber": int(v)},
+                lambda o, c: str(o["asNumber"]) if o.get("asNumber") else None,
+            ),
+        ),
+        top="routers",
+        children={"port": "ports", "route": "routes"},
+        tenant=True,
+    ),
+    Kind(
+        "bridge",
+        "bridgeTemplate",
+        (*_COMMON, plain("vxlan-port", "vxLanPortId")),
+        top="bridges",
+        children={"port": "ports"},
+        tenant=True,
+    ),
+)
