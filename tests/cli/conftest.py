@@ -37,6 +37,7 @@ class Cli:
         """Pipe `script` into the interactive mode."""
         return subprocess.run(
             [*CLI, "--midonet-url", self.url],
+            check=False,
             input=script,
             capture_output=True,
             text=True,
@@ -47,6 +48,7 @@ class Cli:
     def e(self, command: str, *extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*CLI, "--midonet-url", self.url, *extra, "-e", command],
+            check=False,
             capture_output=True,
             text=True,
             env=self.env(),
@@ -69,21 +71,43 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
 
 
 def transcript(text: str) -> tuple[str, list[str]]:
-    """A guide transcript -> (the commands, the expected lines with prompts)."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    """A guide transcript -> (the commands, the expected lines with prompts); a line
+    ending in a backslash continues on the next (the PDF's wraps)."""
+    joined = text.strip().replace("\\\n", "")
+    lines = [ln.strip() for ln in joined.splitlines() if ln.strip()]
     commands = [ln.removeprefix("midonet> ") for ln in lines if ln.startswith("midonet> ")]
     return "\n".join(commands) + "\n", lines
 
 
+def _pattern(want: str) -> str:
+    return (
+        re.escape(want)
+        .replace(r"\{uuid\}", UUID)
+        .replace(r"\{mac\}", MAC)
+        .replace(r"\{any\}", ".*")
+    )
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    for line in lines:
+        if line.startswith("midonet> ") or not blocks:
+            blocks.append([])
+        blocks[-1].append(line)
+    return blocks
+
+
 def assert_matches(output: str, expected: list[str]) -> None:
-    """Compare line by line; `{uuid}`, `{mac}` and `{any}` in the expectation are patterns."""
-    got = [ln for ln in output.splitlines() if ln.strip()]
-    assert len(got) == len(expected), "\n".join(got)
-    for line, want in zip(got, expected, strict=True):
-        pattern = (
-            re.escape(want)
-            .replace(r"\{uuid\}", UUID)
-            .replace(r"\{mac\}", MAC)
-            .replace(r"\{any\}", ".*")
-        )
-        assert re.fullmatch(pattern, line), f"{line!r} !~ {want!r}"
+    """Compare command by command; the lines one command prints in any order (the API
+    lists by id); `{uuid}`, `{mac}` and `{any}` in the expectation are patterns."""
+    got = _blocks([ln for ln in output.splitlines() if ln.strip()])
+    want = _blocks(expected)
+    assert len(got) == len(want), output
+    for got_block, want_block in zip(got, want, strict=True):
+        assert got_block[0] == want_block[0]
+        left = got_block[1:]
+        assert len(left) == len(want_block) - 1, (got_block, want_block)
+        for line in want_block[1:]:
+            hit = next((g for g in left if re.fullmatch(_pattern(line), g)), None)
+            assert hit is not None, f"{line!r} not in {left!r}"
+            left.remove(hit)

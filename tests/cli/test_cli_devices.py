@@ -49,7 +49,8 @@ router0:port0
 midonet> router router0 list route
 route route0 type normal src 0.0.0.0/0 dst 169.254.255.3 port router0:port0 weight 0
 route route1 type normal src 0.0.0.0/0 dst 169.254.255.0/30 port router0:port0 weight 0
-midonet> router router0 route add src 0.0.0.0/0 dst 10.0.0.0/8 port router0:port0 type normal gw 169.254.255.1 weight 100
+midonet> router router0 route add src 0.0.0.0/0 dst 10.0.0.0/8 port router0:port0 type normal \
+gw 169.254.255.1 weight 100
 router0:route2
 midonet> router router0 delete route route0
 midonet> router router0 route route2 show
