@@ -118,6 +118,14 @@ def _show_target(o: JSON, c: Context) -> str | None:
     return str(text)
 
 
+def _show_fragments(o: JSON, c: Context) -> str | None:
+    """The policy, unless it is the one the API derives by default."""
+    policy = o.get("fragmentPolicy")
+    ported = any(t.get("portFrom") for t in o.get("natTargets") or [])
+    default = "unfragmented" if ported else "header" if o.get("tpSrc") or o.get("tpDst") else "any"
+    return None if policy in (None, default) else str(policy)
+
+
 def _mask(word: str, key: str) -> Field:
     return Field(
         word,
@@ -153,11 +161,7 @@ RULE_FIELDS = (
     ref("ip-address-group-dst", "ipAddrGroupDst", "ip-address-group"),
     _inv("vlan", "vlan", "invVlan", int),
     ref("traversed-device", "traversedDevice", "router"),
-    Field(
-        "fragment-policy",
-        lambda v, c: {"fragmentPolicy": v},
-        lambda o, c: None if o.get("fragmentPolicy") in (None, "any") else o["fragmentPolicy"],
-    ),
+    Field("fragment-policy", lambda v, c: {"fragmentPolicy": v}, _show_fragments),
     Field("flow", _flow, _show_flow, ("matchForwardFlow", "matchReturnFlow")),
     plain("pos", "position", int),
     plain("type", "type"),
