@@ -1,4 +1,5 @@
-"""Where a node finds its NSDB, and the configuration it reads from there.
+"""What every MidoNet command shares: its state directory, where it finds its NSDB,
+and the configuration it reads from there.
 
 `nsdb_url` chooses the NSDB the way every command should: an explicit `--nsdb URL`,
 else the ZooKeeper hosts of the bootstrap files / `MIDO_ZOOKEEPER_*` environment when
@@ -9,17 +10,47 @@ effective `Config`: the NSDB's layers for its host id, then the local layers.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from midonet.cluster.main import default_state_dir
 from midonet.config import SCHEMA_LAYER, Config, ConfigLayer, bootstrap_config, local_layers
 from midonet.config.layer import DEFAULT_TEMPLATE, template_layer
 from midonet.config.template import BUILTIN_TEMPLATES, builtin_template
+from midonet.errors import MidonetError
+from midonet.store import EmbeddedStore, open_store
 from midonet.store.base import Store
 
 NSDB_FILE = "nsdb.db"
+
+
+class UsageError(MidonetError):
+    """A command-line problem, reported in one line with exit status 2."""
+
+
+def default_state_dir(service: str = "midonet") -> Path:
+    """/var/lib/SERVICE as root, else under XDG_STATE_HOME (~/.local/state)."""
+    if os.geteuid() == 0:
+        return Path("/var/lib") / service
+    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state")) / service
+
+
+def open_nsdb(url: str) -> Store:
+    """The store a `--nsdb` URL names: `file:PATH` or `zk://HOST:PORT[,...]/ROOT`."""
+    if url.startswith("file:"):
+        text = url.removeprefix("file:")
+        if not text:
+            raise UsageError("--nsdb file: needs a path, e.g. file:/var/lib/midonet/nsdb.db")
+        path = Path(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return EmbeddedStore(path)
+    if url.startswith("zk://"):
+        try:
+            return open_store(url)
+        except ValueError as e:
+            raise UsageError(f"--nsdb {url}: {e}") from None
+    raise UsageError(f"--nsdb {url!r}: expected file:PATH or zk://HOST:PORT[,HOST:PORT]/ROOT")
 
 
 def nsdb_url(

@@ -14,8 +14,8 @@ import pytest
 
 from midonet.agent.host_id import host_id
 from midonet.config import Duration
+from midonet.node import node_config
 from midonet.store import EmbeddedStore
-from midonet.tools.node_config import node_config
 
 SCRIPT = Path(sys.executable).parent / "mn-conf"
 HOST = uuid.UUID("a5ff1460-d00c-11e4-8830-0800200c9a66")

@@ -10,9 +10,9 @@ import pytest
 
 from midonet.cluster.main import default_state_dir
 from midonet.config import ConfigLayer, bootstrap_config
+from midonet.node import deploy_bundled, node_config, nsdb_url
 from midonet.store import EmbeddedStore
 from midonet.tools import mn_conf
-from midonet.tools.node_config import deploy_bundled, node_config, nsdb_url
 
 
 def test_flag_wins_over_everything(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from midonet.node import node_config
 from midonet.store.zookeeper import ZooKeeperStore, delete_root
 from midonet.testing.zookeeper import shared_server
-from midonet.tools.node_config import node_config
 
 SCRIPT = Path(sys.executable).parent / "mn-conf"
 

@@ -11,14 +11,15 @@ import os
 import uuid
 from pathlib import Path
 
+from midonet import node
+
 FILE_NAME = "host_uuid.properties"
 KEY = "host_uuid"
 
 
 def default_state_dir() -> Path:
-    if os.geteuid() == 0:
-        return Path("/var/lib/midolman")
-    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state")) / "midolman"
+    """The agent's own state directory (its host id lives there)."""
+    return node.default_state_dir("midolman")
 
 
 def read_host_id(state_dir: Path) -> uuid.UUID | None:

@@ -24,9 +24,9 @@ from midonet.agent.events import AgentEvents
 from midonet.agent.host_id import default_state_dir, host_id
 from midonet.agent.interfaces import hostname
 from midonet.agent.service import Agent
-from midonet.cluster.main import UsageError, open_nsdb
-from midonet.config import ConfigLayer
+from midonet.config import ConfigLayer, local_layers
 from midonet.errors import MidonetError
+from midonet.node import UsageError, node_config, nsdb_url, open_nsdb
 
 log = logging.getLogger("org.midonet.midolman")
 
@@ -52,17 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     state_dir = args.state_dir or default_state_dir()
     try:
         my_id = host_id(state_dir)
-        store = open_nsdb(args.nsdb or f"file:{state_dir / 'nsdb.db'}")
+        store = open_nsdb(nsdb_url(args.nsdb))
     except (UsageError, OSError, ValueError, MidonetError) as e:
         print(f"midolman: {e}", file=sys.stderr)
         return 2
     events = AgentEvents(args.event_log or state_dir / "midolman.event.log")
     try:
-        config = store.config.node_config(my_id)
+        local = local_layers()
         if args.config is not None:
-            config = config.with_layer(
-                ConfigLayer.from_hocon(str(args.config), args.config.read_text())
-            )
+            local.append(ConfigLayer.from_hocon(str(args.config), args.config.read_text()))
+        config = node_config(store, my_id, local=local)
         agent = Agent(
             store, my_id, hostname=args.hostname or hostname(), events=events, config=config
         )

@@ -3,17 +3,17 @@
     midonet-cluster [--port N] [--nsdb URL] [--state-dir DIR] [--config FILE]
                     [--https-port N --cert PEM --key PEM] [--event-log FILE]
 
-The NSDB is `file:PATH` (the embedded store; by default `nsdb.db` under the state
-directory) or `zk://HOST:PORT[,HOST:PORT]/ROOT` (ZooKeeper).
-Configuration: the schema's defaults, the NSDB's "default" template, then `--config`
-(HOCON), then the command line. SIGTERM or SIGINT stops it cleanly.
+The NSDB is `file:PATH` (the embedded store) or `zk://HOST:PORT[,HOST:PORT]/ROOT`
+(ZooKeeper); without `--nsdb`, the ZooKeeper the bootstrap files name, else `nsdb.db`
+under the state directory (`midonet.node.nsdb_url`). Configuration: the schema's
+defaults, the NSDB's "default" template, the bootstrap files, `--config` (HOCON),
+then the command line. SIGTERM or SIGINT stops it cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -24,46 +24,22 @@ from typing import Any
 from midonet.cluster.auth import provider_from_config
 from midonet.cluster.events import EventLog
 from midonet.cluster.rest_api import Api, ApiServer
-from midonet.config import Config, ConfigLayer, template_layer
+from midonet.config import ConfigLayer, local_layers
 from midonet.errors import MidonetError
-from midonet.store import EmbeddedStore, Store, open_store
+from midonet.node import UsageError, default_state_dir, node_config, nsdb_url, open_nsdb
+from midonet.store import Store
 
 log = logging.getLogger("org.midonet.cluster.root")
 
 
-class UsageError(Exception):
-    """A command-line problem, reported in one line with exit status 2."""
-
-
-def default_state_dir() -> Path:
-    if os.geteuid() == 0:
-        return Path("/var/lib/midonet")
-    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state")) / "midonet"
-
-
-def open_nsdb(url: str) -> Store:
-    """The store a `--nsdb` URL names."""
-    if url.startswith("file:"):
-        text = url.removeprefix("file:")
-        path = Path(text)
-        if not text:
-            raise UsageError("--nsdb file: needs a path, e.g. file:/var/lib/midonet/nsdb.db")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return EmbeddedStore(path)
-    if url.startswith("zk://"):
-        try:
-            return open_store(url)
-        except ValueError as e:
-            raise UsageError(f"--nsdb {url}: {e}") from None
-    raise UsageError(f"--nsdb {url!r}: expected file:PATH or zk://HOST:PORT[,HOST:PORT]/ROOT")
-
-
 def cluster_config(store: Store, config_file: Path | None) -> dict[str, Any]:
-    """Every cluster.* key's effective value, by dotted name."""
-    layers = [store.config.load(template_layer("default"))]
+    """Every cluster.* key's effective value, by dotted name: the NSDB's "default"
+    template, the local bootstrap files and environment, then `--config`."""
+    local = local_layers()
     if config_file is not None:
-        layers.append(ConfigLayer.from_hocon(str(config_file), config_file.read_text()))
-    return {s.key: s.value for s in Config(layers).settings("cluster")}
+        local.append(ConfigLayer.from_hocon(str(config_file), config_file.read_text()))
+    config = node_config(store, None, local=local)
+    return {s.key: s.value for s in config.settings("cluster")}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     state_dir = args.state_dir or default_state_dir()
     try:
-        store = open_nsdb(args.nsdb or f"file:{state_dir / 'nsdb.db'}")
+        store = open_nsdb(nsdb_url(args.nsdb, state_dir=state_dir))
     except (UsageError, OSError, MidonetError) as e:
         print(f"midonet-cluster: {e}", file=sys.stderr)
         return 2

@@ -146,14 +146,6 @@ def _write_raw(store: Store, objects: list[ModelObject]) -> int:
 # --- mn-backup --------------------------------------------------------------------
 
 
-def open_nsdb(url: str) -> Store:
-    from midonet.store import open_store  # noqa: PLC0415 - the package imports this module's peers
-
-    if url.startswith("file:"):
-        url = "embedded:" + url.removeprefix("file:")
-    return open_store(url)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="mn-backup", description="Back up or restore the NSDB.")
     p.add_argument("action", choices=("export", "import"))
@@ -161,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--nsdb", required=True, help="file:PATH or zk://HOST:PORT[,...]/ROOT")
     args = p.parse_args(argv)
     try:
+        from midonet.node import open_nsdb  # noqa: PLC0415 - node imports the store package
+
         store = open_nsdb(args.nsdb)
     except (MidonetError, ValueError, OSError) as e:
         print(f"mn-backup: {e}", file=sys.stderr)

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from midonet.agent.host_id import default_state_dir, read_host_id
-from midonet.cluster.main import UsageError, open_nsdb
 from midonet.errors import MidonetError, NotFound
 from midonet.model import Port
+from midonet.node import UsageError, nsdb_url, open_nsdb
 from midonet.store.base import Store
 
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port_id = uuid.UUID(raw)
         except ValueError:
             raise UsageError(f"not a port id: {raw!r}") from None
-        store = open_nsdb(args.nsdb or f"file:{state_dir / 'nsdb.db'}")
+        store = open_nsdb(nsdb_url(args.nsdb))
     except (UsageError, OSError, MidonetError) as e:
         print(f"mm-ctl: {e}", file=sys.stderr)
         return 2

@@ -30,14 +30,13 @@ from pathlib import Path
 
 from midonet.agent.host_id import default_state_dir as agent_state_dir
 from midonet.agent.host_id import read_host_id
-from midonet.cluster.main import UsageError, open_nsdb
 from midonet.config import SCHEMA, ConfigLayer, Setting, read_ini
 from midonet.config.layer import DEFAULT_TEMPLATE, host_layer, template_layer
 from midonet.config.template import BUILTIN_TEMPLATES
 from midonet.errors import ConfigError, MidonetError, StoreUnavailable
+from midonet.node import UsageError, deploy_bundled, node_config, nsdb_url, open_nsdb
 from midonet.store.base import Store
 from midonet.tools import conf_view
-from midonet.tools.node_config import deploy_bundled, node_config, nsdb_url
 
 ZK_CONNECT_TIMEOUT = 5.0  # seconds; a tool should not wait like a service
 SUCCESS, FAILURE, USAGE, UNREACHABLE, REFUSED, NO_SUCH_KEY = 0, 1, 2, 3, 4, 11
@@ -302,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(url: str) -> Store:
-    """`midonet-cluster`'s `open_nsdb`, but ZooKeeper with a short connect timeout
+    """`open_nsdb`, but ZooKeeper with a short connect timeout
     and without kazoo's retry chatter (the failure is reported in one line)."""
     if not url.startswith("zk://"):
         return open_nsdb(url)
