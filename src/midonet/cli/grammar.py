@@ -7,9 +7,9 @@ import uuid as uuidlib
 
 from midonet.cli.aliases import Aliases
 from midonet.cli.client import JSON, Client, CliError
-from midonet.cli.objects import REGISTRY, Kind, chains, devices, ports
+from midonet.cli.objects import BY_PREFIX, REGISTRY, Field, Kind, Relation, families
 
-__all__ = ["Interpreter", "chains", "devices", "ports"]
+__all__ = ["VERBS", "Interpreter", "families"]
 
 VERBS = ("list", "create", "add", "delete", "show", "set", "clear")
 
@@ -22,6 +22,10 @@ def _is_uuid(token: str) -> bool:
     return True
 
 
+def _syntax(token: str) -> CliError:
+    return CliError(f"Syntax error at: {token}")
+
+
 class Interpreter:
     def __init__(self, client: Client, aliases: Aliases, tenant: str = "") -> None:
         self.client = client
@@ -30,13 +34,18 @@ class Interpreter:
         self.out: list[str] = []
 
     # aliases --------------------------------------------------------------
-    def _scope(self, kind: Kind, obj: JSON) -> str:
-        return str(obj.get(kind.ref_parent, "")) if kind.ref_parent else ""
+    def _parent_kind(self, kind: Kind, obj: JSON) -> str:
+        assert kind.parent is not None
+        if kind.parent[1] == "device":
+            return "router" if obj.get("type") == "Router" else "bridge"
+        return kind.parent[1]
 
     def name(self, kind: Kind, obj: JSON) -> str:
-        return self.aliases.name(kind.name, obj["id"], self._scope(kind, obj))
+        scope = str(obj.get(kind.parent[0]) or "") if kind.parent else ""
+        return self.aliases.name(kind.prefix, obj["id"], scope)
 
     def show_ref(self, kind: str, uuid: str | None) -> str | None:
+        """How an object is named in output: `router0`, `router0:port1`, or its UUID."""
         if uuid is None:
             return None
         if not self.aliases.enabled:
@@ -44,35 +53,57 @@ class Interpreter:
         k = REGISTRY[kind]
         obj = self.client.get(self.client.template(k.template, uuid))
         own = self.name(k, obj)
-        if k.ref_parent:
-            ptype = {"rule": "chain", "route": "router"}.get(k.name, "")
-            if not ptype:
-                ptype = "router" if obj.get("type") == "Router" else "bridge"
-            return f"{self.show_ref(ptype, obj[k.ref_parent])}:{own}"
+        if k.parent and obj.get(k.parent[0]):
+            return f"{self.show_ref(self._parent_kind(k, obj), obj[k.parent[0]])}:{own}"
         return own
 
     def ref(self, kind: str, token: str) -> str:
+        """The UUID a token names: a UUID, an alias, or `parent:child` aliases."""
         if _is_uuid(token):
             return token
         scope = ""
         *parents, own = token.split(":")
         for p in parents:
-            scope = self._resolve(p.rstrip("0123456789"), p, scope)
-        return self._resolve(kind, own, scope)
+            parent = BY_PREFIX.get(p.rstrip("0123456789"))
+            if parent is None:
+                raise CliError(f"Unknown alias: {p}")
+            scope = self._resolve(parent, p, scope)
+        return self._resolve(REGISTRY[kind], own, scope)
 
-    def _resolve(self, kind: str, token: str, scope: str) -> str:
+    def _resolve(self, kind: Kind, token: str, scope: str) -> str:
         if _is_uuid(token):
             return token
         found = self.aliases.lookup(scope, token)
-        if found is None and kind in REGISTRY:
-            k = REGISTRY[kind]
-            if k.top and not scope:
-                for o in self._list(self.client.link(k.top), k):
-                    self.name(k, o)
+        if found is None:
+            self._learn(kind, scope)
             found = self.aliases.lookup(scope, token)
         if found is None:
             raise CliError(f"Unknown alias: {token}")
         return found
+
+    def _learn(self, kind: Kind, scope: str) -> None:
+        """Name the objects of a collection, in the API's order, so aliases resolve."""
+        if kind.top and not scope:
+            url = self.client.link(kind.top)
+        elif kind.parent and scope:
+            parent = self._find_parent(kind, scope)
+            if parent is None:
+                return
+            pkind, pobj = parent
+            url = pobj[pkind.children[kind.name]]
+        else:
+            return
+        for o in self._list(url, kind):
+            self.name(kind, o)
+
+    def _find_parent(self, kind: Kind, scope: str) -> tuple[Kind, JSON] | None:
+        for pkind in REGISTRY.values():
+            if kind.name in pkind.children:
+                try:
+                    return pkind, self.client.get(self.client.template(pkind.template, scope))
+                except CliError:
+                    continue
+        return None
 
     # commands -------------------------------------------------------------
     def run(self, line: str) -> list[str]:
@@ -86,7 +117,7 @@ class Interpreter:
         head = tokens[0]
         if head == "sett":
             if len(tokens) != 2:
-                raise CliError("Syntax error at: sett")
+                raise _syntax("sett")
             self.tenant = tokens[1]
             return [f"tenant_id: {self.tenant}"]
         if head == "cleart":
@@ -100,26 +131,27 @@ class Interpreter:
     def _object(self, tokens: list[str], parent: JSON | None, link: str | None) -> None:
         kind = REGISTRY.get(tokens[0])
         if kind is None:
-            raise CliError(f"Syntax error at: {tokens[0]}")
+            raise _syntax(tokens[0])
         coll = link or (self.client.link(kind.top) if kind.top else None)
         rest = tokens[1:]
         if not rest:
-            raise CliError(f"Syntax error at: {tokens[0]}")
+            raise _syntax(tokens[0])
         verb = rest[0]
-        if verb in ("list", "create", "add") and coll is None:
-            raise CliError(f"Syntax error at: {verb}")
-        if verb == "list":
-            self._do_list(kind, str(coll), rest[1:])
-        elif verb in ("create", "add"):
-            self._do_create(kind, str(coll), rest[1:])
+        if verb in ("list", "create", "add"):
+            if coll is None:
+                raise _syntax(verb)
+            if verb == "list":
+                self._do_list(kind, coll, rest[1:])
+            else:
+                self._do_create(kind, coll, rest[1:])
         elif verb == "delete" and len(rest) > 1:
             self._on(kind, [rest[1], "delete"], parent)
         else:
             self._on(kind, rest, parent)
 
     def _on(self, kind: Kind, rest: list[str], parent: JSON | None) -> None:
-        scope = parent["id"] if parent and kind.ref_parent else ""
-        oid = self._resolve(kind.name, rest[0], scope)
+        scope = parent["id"] if parent and kind.parent else ""
+        oid = self._resolve(kind, rest[0], scope)
         url = self.client.template(kind.template, oid)
         obj = self.client.get(url)
         args = rest[1:]
@@ -132,26 +164,53 @@ class Interpreter:
         elif verb == "set":
             self._do_set(kind, obj, url, args[1:])
         elif verb == "clear":
-            body = dict(obj)
-            for word in args[1:]:
-                f = kind.field(word)
-                if f is None or not f.clear:
-                    raise CliError(f"Syntax error at: {word}")
-                for key in f.clear:
-                    body[key] = False if key.startswith("inv") else None
-            self.client.put(url, body)
+            self._do_clear(kind, obj, url, args[1:])
         elif verb in ("list", "add", "create", "delete") and len(args) > 1:
             self._child(kind, obj, args[1], [args[1], verb, *args[2:]])
-        elif verb in kind.children or verb in REGISTRY:
+        elif verb in kind.children or verb in kind.relations:
             self._child(kind, obj, verb, args)
         else:
-            raise CliError(f"Syntax error at: {verb}")
+            raise _syntax(verb)
 
     def _child(self, kind: Kind, obj: JSON, child: str, tokens: list[str]) -> None:
+        if child in kind.relations:
+            self._relation(kind, obj, kind.relations[child], tokens)
+            return
         key = kind.children.get(child)
         if key is None:
-            raise CliError(f"Syntax error at: {child}")
+            raise _syntax(child)
         self._object(tokens, obj, obj[key])
+
+    def _relation(self, kind: Kind, obj: JSON, rel: Relation, tokens: list[str]) -> None:
+        me = self.show_ref(kind.name, obj["id"]) or obj["id"]
+        url = obj[rel.link]
+        verb, args = (tokens[1], tokens[2:]) if len(tokens) > 1 else ("", [])
+        if verb == "list":
+            items = self.client.get(url) or []
+            self.out.extend(rel.line(me, item, self) for item in items)
+        elif verb in ("add", "create") and rel.can_add:
+            body = self._parse(rel.fields, args, f"{verb} {tokens[0]}")
+            missing = [f.word for f in rel.fields if f.parse and not f.clear]
+            if not body or any(w not in args for w in missing):
+                raise _syntax(f"{verb} {tokens[0]} (needs: {' '.join(missing)})")
+            self.out.append(rel.line(me, self.client.post(url, body), self))
+        elif verb == rel.identity[0] and len(args) >= 1:
+            f = rel.field(verb)
+            assert f is not None and f.parse is not None
+            wanted = f.parse(args[0], self)[rel.identity[1]]
+            items = self.client.get(url) or []
+            item = next((i for i in items if i.get(rel.identity[1]) == wanted), None)
+            if item is None:
+                raise CliError(f"No {tokens[0]} {verb} {args[0]}")
+            action = args[1] if len(args) > 1 else "show"
+            if action == "show":
+                self.out.append(rel.show_prefix + rel.line(me, item, self))
+            elif action == "delete":
+                self.client.delete(item["uri"])
+            else:
+                raise _syntax(action)
+        else:
+            raise _syntax(verb or tokens[0])
 
     def _list(self, url: str, kind: Kind) -> list[JSON]:
         items: list[JSON] = self.client.get(url) or []
@@ -160,7 +219,7 @@ class Interpreter:
         return items
 
     def _do_list(self, kind: Kind, url: str, filters: list[str]) -> None:
-        wanted = self._parse(kind, filters)
+        wanted = self._parse(kind.fields, filters, "list")
         for obj in self._list(url, kind):
             if all(obj.get(k) == v for k, v in wanted.items()):
                 self.out.append(self._format(kind, obj, []))
@@ -169,12 +228,12 @@ class Interpreter:
         body: JSON = dict(kind.defaults)
         if kind.tenant and self.tenant:
             body["tenantId"] = self.tenant
-        body.update(self._parse(kind, args))
+        body.update(self._parse(kind.fields, args, "create"))
         created = self.client.post(url, body)
         self.out.append(self.show_ref(kind.name, created["id"]) or created["id"])
 
     def _do_set(self, kind: Kind, obj: JSON, url: str, args: list[str]) -> None:
-        values = self._parse(kind, args)
+        values = self._parse(kind.fields, args, "set")
         if kind.name == "port" and "peerId" in values:
             self.client.post(obj["link"], {"peerId": values.pop("peerId")}, follow=False)
             if not values:
@@ -182,22 +241,35 @@ class Interpreter:
             obj = self.client.get(url)
         self.client.put(url, {**obj, **values})
 
-    def _parse(self, kind: Kind, args: list[str]) -> JSON:
+    def _do_clear(self, kind: Kind, obj: JSON, url: str, words: list[str]) -> None:
+        body = dict(obj)
+        for word in words:
+            f = kind.field(word)
+            if f is None or not f.clear:
+                raise _syntax(word)
+            if word == "peer":
+                self.client.delete(obj["link"])
+                return
+            for key in f.clear:
+                body[key] = False if key.startswith("inv") else None
+        self.client.put(url, body)
+
+    def _parse(self, fields: tuple[Field, ...], args: list[str], where: str) -> JSON:
         body: JSON = {}
         it = iter(args)
         for word in it:
-            f = kind.field(word)
+            f = next((f for f in fields if f.word == word), None)
             value = next(it, None)
             if f is None or f.parse is None or value is None:
-                raise CliError(f"Syntax error at: {word}")
+                raise _syntax(word if f is None else f"{word} (needs a value)")
             try:
                 body.update(f.parse(value, self))
-            except ValueError as exc:
+            except (ValueError, KeyError) as exc:
                 raise CliError(f"Invalid {word} {value}: {exc}") from None
         return body
 
     def _format(self, kind: Kind, obj: JSON, only: list[str]) -> str:
-        parts = [kind.name, self.name(kind, obj)]
+        parts = [kind.prefix, self.name(kind, obj)]
         for f in kind.fields:
             if f.show is None or (only and f.word not in only):
                 continue

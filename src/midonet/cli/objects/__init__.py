@@ -39,19 +39,46 @@ class Kind:
     children: dict[str, str] = field(default_factory=dict)  # child kind -> link key
     tenant: bool = False
     defaults: JSON = field(default_factory=dict)
-    label: Callable[[JSON], str] | None = None  # the word printed before the alias
-    ref_parent: str | None = None  # key of the parent's id, for `parent:child` names
+    alias: str = ""  # alias prefix and first word of output lines (tzone, pm); default name
+    parent: tuple[str, str] | None = None  # (id key, parent kind) for `parent:child` names
+    relations: dict[str, Relation] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return self.alias or self.name
+
+    def field(self, word: str) -> Field | None:
+        return next((f for f in self.fields if f.word == word), None)
+
+
+Line = Callable[[str, JSON, Context], str]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Members of an object that have no alias of their own (port-group members,
+    tunnel-zone hosts, host bindings and interfaces, IP addresses of a group): listed,
+    added, shown and deleted through the parent, identified by one of their fields."""
+
+    link: str
+    fields: tuple[Field, ...]
+    line: Line  # (parent alias, item) -> output line
+    identity: tuple[str, str] = ("", "")  # (CLI word, API key) naming one member
+    show_prefix: str = ""
+    can_add: bool = True
 
     def field(self, word: str) -> Field | None:
         return next((f for f in self.fields if f.word == word), None)
 
 
 REGISTRY: dict[str, Kind] = {}
+BY_PREFIX: dict[str, Kind] = {}
 
 
 def register(*kinds: Kind) -> None:
     for kind in kinds:
         REGISTRY[kind.name] = kind
+        BY_PREFIX[kind.prefix] = kind
 
 
 def text(key: str) -> Field:

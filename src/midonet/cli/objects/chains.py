@@ -180,5 +180,5 @@ register(
         children={"rule": "rules"},
         tenant=True,
     ),
-    Kind("rule", "ruleTemplate", RULE_FIELDS, ref_parent="chainId"),
+    Kind("rule", "ruleTemplate", RULE_FIELDS, parent=("chainId", "chain")),
 )

@@ -60,7 +60,7 @@ register(
             ref("qos-policy", "qosPolicyId", "qos-policy"),
         ),
         top="ports",
-        ref_parent="deviceId",
+        parent=("deviceId", "device"),
     )
 )
 
@@ -95,7 +95,7 @@ register(
             ref("port", "nextHopPort", "port"),
             plain("weight", "weight", int),
         ),
-        ref_parent="routerId",
+        parent=("routerId", "router"),
         defaults={
             "type": "Normal",
             "weight": 0,
