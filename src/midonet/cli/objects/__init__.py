@@ -90,9 +90,15 @@ def plain(word: str, key: str, conv: Callable[[str], Any] = str) -> Field:
     return Field(
         word,
         lambda v, c: {key: conv(v)},
-        lambda o, c: None if o.get(key) is None else str(o[key]),
+        lambda o, c: _word(o.get(key)),
         (key,),
     )
+
+
+def _word(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def boolean(v: str) -> bool:
