@@ -33,6 +33,10 @@ class Interpreter:
         self.tenant = tenant
         self.out: list[str] = []
 
+    @property
+    def scripting(self) -> bool:
+        return not self.aliases.enabled
+
     # aliases --------------------------------------------------------------
     def _parent_kind(self, kind: Kind, obj: JSON) -> str:
         assert kind.parent is not None
@@ -223,6 +227,9 @@ class Interpreter:
         for obj in self._list(url, kind):
             if all(obj.get(k) == v for k, v in wanted.items()):
                 self.out.append(self._format(kind, obj, []))
+        if wanted and not self.out and self.scripting:
+            # `midonet-cli -e 'bridge list name X' || midonet-cli -e 'bridge create ...'`
+            raise CliError(f"No {kind.name} matches")
 
     def _do_create(self, kind: Kind, url: str, args: list[str]) -> None:
         body: JSON = dict(kind.defaults)
@@ -235,7 +242,9 @@ class Interpreter:
     def _do_set(self, kind: Kind, obj: JSON, url: str, args: list[str]) -> None:
         values = self._parse(kind.fields, args, "set")
         if kind.name == "port" and "peerId" in values:
-            self.client.post(obj["link"], {"peerId": values.pop("peerId")}, follow=False)
+            peer = values.pop("peerId")
+            if obj.get("peerId") != peer:  # setting the same peer again is a no-op
+                self.client.post(obj["link"], {"peerId": peer}, follow=False)
             if not values:
                 return
             obj = self.client.get(url)

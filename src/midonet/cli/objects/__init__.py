@@ -10,7 +10,11 @@ JSON = dict[str, Any]
 
 
 class Context(Protocol):
-    """What a field needs from the interpreter: aliases both ways."""
+    """What a field needs from the interpreter: aliases both ways, and whether this is
+    one-shot (scripting) mode, where objects are named by UUID."""
+
+    @property
+    def scripting(self) -> bool: ...
 
     def ref(self, kind: str, token: str) -> str: ...
     def show_ref(self, kind: str, uuid: str | None) -> str | None: ...

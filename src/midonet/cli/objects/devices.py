@@ -17,6 +17,7 @@ register(
         "routerTemplate",
         (
             *_COMMON,
+            ref("load-balancer", "loadBalancerId", "load-balancer"),
             Field(
                 "asn",
                 lambda v, c: {"asNumber": int(v)},

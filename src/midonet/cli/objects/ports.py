@@ -37,6 +37,18 @@ def _show_addresses(o: JSON, c: Context) -> str | None:
     return " ".join(subnets) or None
 
 
+def _script_address(o: JSON, c: Context) -> str | None:
+    """One-shot mode also prints `address A net N/L` (older CLIs' words), which the
+    guide's chapter 8 script greps for."""
+    return o.get("portAddress") if c.scripting else None
+
+
+def _script_net(o: JSON, c: Context) -> str | None:
+    if not c.scripting or o.get("networkAddress") is None:
+        return None
+    return f"{o['networkAddress']}/{o['networkLength']}"
+
+
 def _device(o: JSON, c: Context) -> str | None:
     kind = "router" if o.get("type") == "Router" else "bridge"
     return c.show_ref(kind, o.get("deviceId"))
@@ -51,8 +63,8 @@ register(
             state(),
             plain("mac", "portMac"),
             Field("addresses", _addresses, _show_addresses),
-            Field("address", lambda v, c: {"portAddress": v}, None),
-            Field("net", _net, None),
+            Field("address", lambda v, c: {"portAddress": v}, _script_address),
+            Field("net", _net, _script_net),
             ref("peer", "peerId", "port"),
             ref("infilter", "inboundFilterId", "chain"),
             ref("outfilter", "outboundFilterId", "chain"),
