@@ -127,10 +127,22 @@ class Interpreter:
         if head == "cleart":
             self.tenant = ""
             return []
+        if len(tokens) > 1 and tokens[1] == "system-state":
+            return self._system_state(tokens)
         if head in ("list", "create", "delete") and len(tokens) > 1:
             tokens = [tokens[1], head, *tokens[2:]]
         self._object(tokens, None, None)
         return self.out
+
+    def _system_state(self, tokens: list[str]) -> list[str]:
+        url = self.client.link("systemState")
+        state = self.client.get(url)
+        if tokens[0] == "set" and len(tokens) == 4 and tokens[2] == "availability":
+            self.client.put(url, {**state, "availability": tokens[3].upper()})
+            return []
+        if tokens[0] in ("show", "list") and len(tokens) == 2:
+            return [f"system-state state {state['state']} availability {state['availability']}"]
+        raise _syntax(" ".join(tokens[2:]) or tokens[1])
 
     def _object(self, tokens: list[str], parent: JSON | None, link: str | None) -> None:
         kind = REGISTRY.get(tokens[0])
@@ -260,7 +272,10 @@ class Interpreter:
                 self.client.delete(obj["link"])
                 return
             for key in f.clear:
-                body[key] = False if key.startswith("inv") else None
+                old = body.get(key)
+                body[key] = (
+                    [] if isinstance(old, list) else False if key.startswith("inv") else None
+                )
         self.client.put(url, body)
 
     def _parse(self, fields: tuple[Field, ...], args: list[str], where: str) -> JSON:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from midonet.cli.objects import Field, Kind, plain, ref, register, state
+from midonet.cli.objects.misc import mirrors
 
 _COMMON = (
     plain("name", "name"),
     state(),
     ref("infilter", "inboundFilterId", "chain"),
     ref("outfilter", "outboundFilterId", "chain"),
+    mirrors("in-mirrors", "inboundMirrorIds"),
+    mirrors("out-mirrors", "outboundMirrorIds"),
 )
 
 register(
@@ -25,7 +28,12 @@ register(
             ),
         ),
         top="routers",
-        children={"port": "ports", "route": "routes"},
+        children={
+            "port": "ports",
+            "route": "routes",
+            "bgp-peer": "bgpPeers",
+            "bgp-network": "bgpNetworks",
+        },
         tenant=True,
     ),
     Kind(

@@ -15,6 +15,7 @@ from midonet.cli.objects import (
     split_cidr,
     state,
 )
+from midonet.cli.objects.misc import mirrors
 
 
 def _addresses(v: str, c: Context) -> JSON:
@@ -69,6 +70,8 @@ register(
             ref("infilter", "inboundFilterId", "chain"),
             ref("outfilter", "outboundFilterId", "chain"),
             plain("vlan", "vlanId", int),
+            mirrors("in-mirrors", "inboundMirrorIds"),
+            mirrors("out-mirrors", "outboundMirrorIds"),
             ref("qos-policy", "qosPolicyId", "qos-policy"),
         ),
         top="ports",
