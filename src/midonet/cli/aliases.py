@@ -28,3 +28,7 @@ class Aliases:
 
     def forget(self, uuid: str) -> None:
         self._by_id.pop(uuid, None)
+
+    def names(self) -> list[str]:
+        """Every alias handed out so far (for completion)."""
+        return sorted({alias for _, alias in self._by_name})

@@ -30,15 +30,16 @@ def describe(name: str) -> str:
     return f"{name}: " + " ".join(f.word for f in kind.fields)
 
 
-def _complete_setup() -> None:
+def _complete_setup(interp: Interpreter) -> None:
     try:
         import readline  # noqa: PLC0415  (only when interactive)
     except ImportError:
         return
     vocab = words()
+    readline.set_completer_delims(" \t")
 
     def complete(text: str, state: int) -> str | None:
-        hits = [w for w in vocab if w.startswith(text)]
+        hits = [w for w in [*vocab, *interp.aliases.names()] if w.startswith(text)]
         return hits[state] if state < len(hits) else None
 
     readline.set_completer(complete)
@@ -65,7 +66,7 @@ def execute(interp: Interpreter, line: str, out: TextIO) -> bool:
 def loop(interp: Interpreter) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
-        _complete_setup()
+        _complete_setup(interp)
     while True:
         try:
             line = input("midonet> ") if interactive else sys.stdin.readline()
