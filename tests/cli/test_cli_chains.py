@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Cli, assert_matches, transcript
+from cli_harness import Cli, assert_matches, transcript
 
 
 def test_drop_not_src_chain(cli: Cli) -> None:

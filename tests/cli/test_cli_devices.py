@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Cli, assert_matches, transcript
+from cli_harness import Cli, assert_matches, transcript
 
 
 def test_routers_ports_and_peers(cli: Cli) -> None:

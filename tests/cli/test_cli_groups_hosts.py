@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import Cli, assert_matches, transcript
+from cli_harness import Cli, assert_matches, transcript
 
 from midonet.model import Host
 from midonet.model.host import HostInterface, InterfaceEndpoint, InterfaceType

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Cli, assert_matches, transcript
+from cli_harness import Cli, assert_matches, transcript
 
 
 def test_load_balancer_pool_members_vip_monitor(cli: Cli) -> None:

@@ -3,7 +3,7 @@ longer than keep-alive), mirrors, QoS policies and the system state (backup chap
 
 from __future__ import annotations
 
-from conftest import Cli, assert_matches, transcript
+from cli_harness import Cli, assert_matches, transcript
 
 
 def test_bgp_peers_and_networks(cli: Cli) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import UUID, Cli
+from cli_harness import UUID, Cli
 from test_cli_groups_hosts import add_host
 
 SCRIPT_BIN = Path(sys.executable).parent

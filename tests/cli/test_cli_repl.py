@@ -8,7 +8,7 @@ import select
 import subprocess
 import time
 
-from conftest import CLI, Cli
+from cli_harness import CLI, Cli
 
 
 def test_help_and_describe(cli: Cli) -> None:
