@@ -112,3 +112,41 @@ target 198.51.100.2:1024-65535
     result = cli.session(commands)
     assert result.stderr == ""
     assert_matches(result.stdout, expected)
+
+
+def test_every_condition_attribute_round_trips(cli: Cli) -> None:
+    commands, expected = transcript(
+        """
+midonet> chain create name all
+chain0
+midonet> chain create name other
+chain1
+midonet> router create name r
+router0
+midonet> router router0 add port addresses 10.0.0.1/24
+router0:port0
+midonet> port-group create name pg
+pgroup0
+midonet> chain chain0 add rule ethertype 2048 hw-src 02:00:00:00:00:01 \\
+hw-src-mask ffff.ff00.0000 hw-dst !02:00:00:00:00:02 src 10.0.0.0/8 \\
+dst !192.168.0.1 proto 17 tos 4 src-port 1000:2000 dst-port !53 \\
+in-ports router0:port0 port-group pgroup0 fragment-policy unfragmented type reject
+chain0:rule0
+midonet> chain chain0 add rule out-ports !router0:port0 flow forward-flow \\
+fragment-policy nonheader type jump jump-to chain1
+chain0:rule1
+midonet> chain chain0 add rule pos 1 type dnat action continue target 10.1.1.1-10.1.1.9:80-90
+chain0:rule2
+midonet> chain chain0 list rule
+rule rule0 ethertype 2048 hw-src 02:00:00:00:00:01 hw-src-mask ffff.ff00.0000 \\
+hw-dst !02:00:00:00:00:02 src 10.0.0.0/8 dst !192.168.0.1 proto 17 tos 4 \\
+src-port 1000:2000 dst-port !53 in-ports router0:port0 port-group pgroup0 \\
+fragment-policy unfragmented pos 3 type reject
+rule rule1 proto 0 tos 0 out-ports !router0:port0 fragment-policy nonheader \\
+flow forward-flow pos 2 type jump jump-to chain1
+rule rule2 proto 0 tos 0 pos 1 type dnat action continue target 10.1.1.1-10.1.1.9:80-90
+"""
+    )
+    result = cli.session(commands)
+    assert result.stderr == ""
+    assert_matches(result.stdout, expected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from midonet.cli.objects import JSON, Context, Field, Kind, plain, ref, register, split_cidr
+from midonet.model.mac import format_mac_mask, parse_mac_mask
 
 
 def _neg(v: str) -> tuple[bool, str]:
@@ -129,7 +130,7 @@ def _show_fragments(o: JSON, c: Context) -> str | None:
 def _mask(word: str, key: str) -> Field:
     return Field(
         word,
-        lambda v, c: {key: v},
+        lambda v, c: {key: format_mac_mask(parse_mac_mask(v))},
         lambda o, c: None if o.get(key) in (None, "ffff.ffff.ffff") else o[key],
         (key,),
     )
