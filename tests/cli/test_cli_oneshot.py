@@ -133,3 +133,23 @@ def test_midonetrc_and_environment(cli: Cli) -> None:
         env=env,
     )
     assert mine.stdout.split()[3] == "mine"
+
+
+def test_options_no_auth_user_and_tenant(cli: Cli) -> None:
+    made = cli.e("router create name x", "-u", "admin", "-p", "pw", "--tenant", "t9")
+    assert made.returncode == 0, made.stderr
+    rid = made.stdout.strip()
+    assert cli.e("router list", "-A", "--tenant", "t9").stdout == f"router {rid} name x state up\n"
+    assert cli.e("router list", "--tenant", "t8").stdout == ""
+
+
+def test_sett_and_cleart_scope_the_session(cli: Cli) -> None:
+    result = cli.session(
+        "sett t1\nrouter create name a\ncleart\nrouter create name b\n"
+        "sett t1\nlist router\ncleart\nlist router\n"
+    )
+    assert result.stderr == ""
+    out = result.stdout.splitlines()
+    assert out[9:11] == ["midonet> list router", "router router0 name a state up"]
+    assert out[11:13] == ["midonet> cleart", "midonet> list router"]
+    assert sorted(out[-2:]) == ["router router0 name a state up", "router router1 name b state up"]
