@@ -60,6 +60,10 @@ def execute(interp: Interpreter, line: str, out: TextIO) -> bool:
     except CliError as exc:
         print(exc, file=sys.stderr)
         return False
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # an answer of a shape we did not expect (another API version?): one line, no trace
+        print(f"Unexpected answer from the API: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return False
     return True
 
 
@@ -72,6 +76,9 @@ def loop(interp: Interpreter) -> int:
             line = input("midonet> ") if interactive else sys.stdin.readline()
         except EOFError:
             break
+        except KeyboardInterrupt:
+            print()
+            continue
         if not interactive and not line:
             break
         if line.strip() in ("quit", "exit"):
