@@ -95,8 +95,7 @@ midonet> delete tunnel-zone tzone0
 midonet> list tunnel-zone
 tzone tzone1 name default_tz type gre
 midonet> list host
-host host0 name precise64 alive true flooding-proxy-weight 1 container-weight 1 \\
-container-limit -1
+host host0 name precise64 alive true
 midonet> host host0 list interface
 iface eth1 host_id host0 status 0 addresses [] mac 00:50:56:93:7c:35 mtu 1500 type \\
 Physical endpoint PHYSICAL

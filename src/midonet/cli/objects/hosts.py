@@ -9,6 +9,17 @@ def _alive(o: JSON, c: Context) -> str:
     return "true" if o.get("alive") else "false"
 
 
+def _unless(word: str, key: str, default: int) -> Field:
+    """An integer setting, printed only when it is not the default (the guide's `list
+    host` shows name and alive alone)."""
+    return Field(
+        word,
+        lambda v, c: {key: int(v)},
+        lambda o, c: None if o.get(key, default) == default else str(o[key]),
+        (key,),
+    )
+
+
 def _iface_line(me: str, i: JSON, c: Context) -> str:
     addresses = "[" + ", ".join(repr(a) for a in i.get("addresses") or []) + "]"
     return (
@@ -33,9 +44,9 @@ register(
         (
             plain("name", "name"),
             Field("alive", None, _alive),
-            plain("flooding-proxy-weight", "floodingProxyWeight", int),
-            plain("container-weight", "containerWeight", int),
-            plain("container-limit", "containerLimit", int),
+            _unless("flooding-proxy-weight", "floodingProxyWeight", 1),
+            _unless("container-weight", "containerWeight", 1),
+            _unless("container-limit", "containerLimit", -1),
         ),
         top="hosts",
         relations={
