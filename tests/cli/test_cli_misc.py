@@ -1,5 +1,5 @@
-"""BGP (chapter 6; hold-time 15, where the guide has 5, which our API refuses as not
-longer than keep-alive), mirrors, QoS policies and the system state (backup chapter)."""
+"""BGP (chapter 6, with the guide's timers), mirrors, QoS policies and the system state
+(backup chapter)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ peer peer0 asn 64513 address 198.51.100.1
 peer peer1 asn 64514 address 203.0.113.1
 midonet> router router0 bgp-peer peer0 set password BGP_PASSWORD
 midonet> router router0 bgp-peer peer0 set connect-retry 10
-midonet> router router0 bgp-peer peer0 set hold-time 15
+midonet> router router0 bgp-peer peer0 set hold-time 5
 midonet> router router0 bgp-peer peer0 set keep-alive 5
 midonet> router router0 list bgp-peer
-peer peer0 asn 64513 address 198.51.100.1 keep-alive 5 hold-time 15 connect-retry 10
+peer peer0 asn 64513 address 198.51.100.1 keep-alive 5 hold-time 5 connect-retry 10
 peer peer1 asn 64514 address 203.0.113.1
 midonet> router router0 add bgp-network net 192.0.2.0/24
 router0:net0

@@ -36,9 +36,10 @@ class BgpPeer(ModelObject):
         if (
             self.keep_alive is not None
             and self.hold_time is not None
-            and self.keep_alive >= self.hold_time
+            and self.keep_alive > self.hold_time
         ):
-            yield Violation("keep_alive", "must be shorter than hold_time")
+            # Equal is allowed: the guide's chapter 6 sets keep-alive 5, hold-time 5.
+            yield Violation("keep_alive", "must not be longer than hold_time")
 
 
 @register

@@ -226,8 +226,9 @@ def test_bgp_peer(violated: Violated) -> None:
     for name, bad in (("keep_alive", 4), ("hold_time", 7201), ("connect_retry", 3601)):
         kwargs: dict[str, Any] = {name: bad}
         assert violated(partial(BgpPeer, as_number=1, address=V4("192.0.2.2"), **kwargs)) == {name}
+    BgpPeer(as_number=1, address=V4("192.0.2.2"), keep_alive=5, hold_time=5)  # the guide's
     assert violated(
-        lambda: BgpPeer(as_number=1, address=V4("192.0.2.2"), keep_alive=60, hold_time=60)
+        lambda: BgpPeer(as_number=1, address=V4("192.0.2.2"), keep_alive=61, hold_time=60)
     ) == {"keep_alive"}
 
 
