@@ -28,7 +28,6 @@ from midonet.store import sqlite as db
 from midonet.store.base import (
     Committed,
     Create,
-    Delete,
     Op,
     Store,
     T,
@@ -42,7 +41,7 @@ from midonet.store.embedded_state import EmbeddedSession, EmbeddedState
 from midonet.store.feed import ChangeFeed
 from midonet.store.integrity import Hook, Schema, Staging
 from midonet.store.query import filter_objects
-from midonet.store.staged import StagedTransaction
+from midonet.store.staged import SingleWrites, StagedTransaction
 from midonet.store.state import Session, StateStore
 from midonet.store.watch import Change, Dispatcher, Watch
 
@@ -86,7 +85,7 @@ class _Transaction(StagedTransaction):
         return [uuid.UUID(r[0]) for r in rows]
 
 
-class EmbeddedStore:
+class EmbeddedStore(SingleWrites):
     """`Store` in a SQLite file (or in memory with path ":memory:").
 
     `kinds`, `bindings` and `hooks` default to the project's model; tests pass their
@@ -270,26 +269,6 @@ class EmbeddedStore:
                 )
                 committed[(kind, id)] = version
         return committed
-
-    def create(self, obj: ModelObject) -> int:
-        version = self.commit([Create(obj)])[(obj.KIND, obj.id)]
-        assert version is not None
-        return version
-
-    def update(self, obj: ModelObject, *, expected_version: int | None = None) -> int:
-        version = self.commit([Update(obj, expected_version)])[(obj.KIND, obj.id)]
-        assert version is not None
-        return version
-
-    def delete(
-        self,
-        cls: type[ModelObject],
-        id: uuid.UUID,
-        *,
-        expected_version: int | None = None,
-        missing_ok: bool = False,
-    ) -> None:
-        self.commit([Delete(cls, id, expected_version, missing_ok)])
 
     def prune_changelog(self, keep: int = 0) -> None:
         """Drop all but the last `keep` change-log rows now (normally automatic)."""

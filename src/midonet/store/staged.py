@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from midonet.errors import NotFound
 from midonet.model.base import ModelObject
-from midonet.store.base import Create, Delete, Op, T, Update, Versioned
+from midonet.store.base import Committed, Create, Delete, Op, T, Update, Versioned
 from midonet.store.integrity import Staging
 from midonet.store.query import filter_objects
 
@@ -77,3 +77,30 @@ class StagedTransaction:
         kind = self.staging.schema.kind_of(cls)
         self.staging.delete(kind, id, expected_version=expected_version, missing_ok=missing_ok)
         self._record(Delete(cls, id, expected_version, missing_ok))
+
+
+class SingleWrites:
+    """`create`/`update`/`delete` of one object as a one-op `commit` (both backends)."""
+
+    def commit(self, ops: Iterable[Op]) -> Committed:
+        raise NotImplementedError
+
+    def create(self, obj: ModelObject) -> int:
+        version = self.commit([Create(obj)])[(obj.KIND, obj.id)]
+        assert version is not None
+        return version
+
+    def update(self, obj: ModelObject, *, expected_version: int | None = None) -> int:
+        version = self.commit([Update(obj, expected_version)])[(obj.KIND, obj.id)]
+        assert version is not None
+        return version
+
+    def delete(
+        self,
+        cls: type[ModelObject],
+        id: uuid.UUID,
+        *,
+        expected_version: int | None = None,
+        missing_ok: bool = False,
+    ) -> None:
+        self.commit([Delete(cls, id, expected_version, missing_ok)])

@@ -46,7 +46,6 @@ from midonet.model.base import BINDINGS, MODEL_TYPES, Binding, ModelObject
 from midonet.store.base import (
     Committed,
     Create,
-    Delete,
     Key,
     Op,
     Store,
@@ -59,7 +58,7 @@ from midonet.store.config import ConfigLayers
 from midonet.store.derive import default_hooks
 from midonet.store.integrity import Hook, Schema, Staging
 from midonet.store.query import filter_objects
-from midonet.store.staged import StagedTransaction
+from midonet.store.staged import SingleWrites, StagedTransaction
 from midonet.store.state import StateStore
 from midonet.store.watch import Change, Dispatcher, Watch
 from midonet.store.zk_client import (
@@ -154,7 +153,7 @@ class _ZkTransaction(StagedTransaction):
         self.ops.append(op)
 
 
-class ZooKeeperStore:
+class ZooKeeperStore(SingleWrites):
     """`Store` on ZooKeeper. `hosts` is "host:port[,host:port]", `root` the path under
     which everything lives. Times are in seconds."""
 
@@ -536,26 +535,6 @@ class ZooKeeperStore:
                 # are checked again, last-writer-wins writes apply.
                 self.metrics.count("transaction_retries")
                 self._commit(tx.ops)
-
-    def create(self, obj: ModelObject) -> int:
-        version = self.commit([Create(obj)])[(obj.KIND, obj.id)]
-        assert version is not None
-        return version
-
-    def update(self, obj: ModelObject, *, expected_version: int | None = None) -> int:
-        version = self.commit([Update(obj, expected_version)])[(obj.KIND, obj.id)]
-        assert version is not None
-        return version
-
-    def delete(
-        self,
-        cls: type[ModelObject],
-        id: uuid.UUID,
-        *,
-        expected_version: int | None = None,
-        missing_ok: bool = False,
-    ) -> None:
-        self.commit([Delete(cls, id, expected_version, missing_ok)])
 
     def write_raw(self, objects: Iterable[ModelObject], *, batch_bytes: int = 512 * 1024) -> int:
         """Create `objects` exactly as given, bypassing bindings and hooks (a restore
