@@ -191,21 +191,37 @@ class Ensemble:
     """`size` ZooKeeper members on loopback, in subdirectories of `directory`."""
 
     def __init__(self, directory: Path, size: int = 3, *, tick_ms: int = 500) -> None:
-        peers = {i: (free_port(), free_port()) for i in range(1, size + 1)}
         self.members = [
-            ZooKeeperServer(directory / f"zk{i}", myid=i, peers=peers, tick_ms=tick_ms)
-            for i in peers
+            ZooKeeperServer(directory / f"zk{i}", myid=i, peers={}, tick_ms=tick_ms)
+            for i in range(1, size + 1)
         ]
+        self._choose_ports()
+
+    def _choose_ports(self) -> None:
+        peers = {m.myid: (free_port(), free_port()) for m in self.members}
+        for member in self.members:
+            member.port = free_port()
+            member.peers = peers
 
     @property
     def hosts(self) -> str:
         return ",".join(m.address for m in self.members)
 
-    def start(self, timeout: float = 90.0) -> None:
-        for member in self.members:
-            member.start(wait=False)
-        for member in self.members:
-            member.wait_ready(timeout)
+    def start(self, timeout: float = 90.0, attempts: int = 3) -> None:
+        """Start every member and wait until all serve. A port picked as free can be
+        taken by another socket before the JVM binds it; then start again on new ports."""
+        for attempt in range(1, attempts + 1):
+            for member in self.members:
+                member.start(wait=False)
+            try:
+                for member in self.members:
+                    member.wait_ready(timeout)
+                return
+            except RuntimeError as e:
+                self.stop()
+                if attempt == attempts or "Address already in use" not in str(e):
+                    raise
+                self._choose_ports()
 
     def stop(self) -> None:
         for member in self.members:
