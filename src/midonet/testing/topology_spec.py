@@ -15,6 +15,8 @@
         - {type: jump, jump: c2, meter: m1}
     port_groups: {pg1: {}}
     ip_addr_groups: {g1: [10.0.0.1]}
+    mirrors:
+      m1: {to_port: mon, conditions: [{nw_proto: 6}]}   # no conditions: every packet
     routes:
       - {router: r1, dst: 0.0.0.0/0, via: r1-up, gateway: 10.1.0.1, weight: 10,
          src: 10.0.0.0/24, type: Normal}
@@ -25,6 +27,9 @@ Rule condition keys are the model's Condition fields, with shorthands: `nw_src`,
 a port or [start, end]; MAC masks as `ffff.0000.0000`; `in_ports`/`out_ports`,
 `port_group`, `in_port_group`, `out_port_group`, `ip_addr_group_src`/`_dst`,
 `traversed_device` by name.
+
+Mirrors are applied by name with the options `in_mirrors`, `out_mirrors` (ports,
+bridges and routers), `post_in_filter_mirrors` and `pre_out_filter_mirrors` (ports).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from midonet.model import (
     Condition,
     FragmentPolicy,
     IPAddrGroup,
+    Mirror,
     ModelObject,
     Port,
     PortGroup,
@@ -98,7 +104,15 @@ def _uuid_for(name: str) -> uuid.UUID:
 def build_topology(spec: Mapping[str, Any]) -> BuiltTopology:
     """The Topology described by `spec` (see the module docstring)."""
     names: dict[str, uuid.UUID] = {}
-    sections = ("bridges", "routers", "ports", "chains", "port_groups", "ip_addr_groups")
+    sections = (
+        "bridges",
+        "routers",
+        "ports",
+        "chains",
+        "port_groups",
+        "ip_addr_groups",
+        "mirrors",
+    )
     for section in sections:
         for name in spec.get(section) or ():
             if name in names:
@@ -108,6 +122,7 @@ def build_topology(spec: Mapping[str, Any]) -> BuiltTopology:
     objects: list[ModelObject] = []
     objects += _groups(spec, built)
     objects += _chains(spec, built)
+    objects += _mirrors(spec, built)
     ports = _ports(spec, built)
     objects += ports
     objects += _devices(spec, built, ports)
@@ -116,11 +131,41 @@ def build_topology(spec: Mapping[str, Any]) -> BuiltTopology:
     return built
 
 
+_MIRROR_HOOKS = {
+    "in_mirrors": "inbound_mirror_ids",
+    "out_mirrors": "outbound_mirror_ids",
+    "post_in_filter_mirrors": "post_in_filter_mirror_ids",
+    "pre_out_filter_mirrors": "pre_out_filter_mirror_ids",
+}
+
+
 def _filters(options: dict[str, Any], built: BuiltTopology) -> dict[str, Any]:
+    """The filter and mirror references of a port or device, as model fields."""
     out: dict[str, Any] = {}
     for key in ("inbound_filter", "outbound_filter"):
         if key in options:
             out[f"{key}_id"] = built.id(options.pop(key))
+    for key, model_field in _MIRROR_HOOKS.items():
+        if key in options:
+            out[model_field] = tuple(built.id(name) for name in options.pop(key))
+    return out
+
+
+def _mirrors(spec: Mapping[str, Any], built: BuiltTopology) -> list[ModelObject]:
+    out: list[ModelObject] = []
+    for name, raw in _named(spec.get("mirrors")).items():
+        options = dict(raw)
+        to_port = options.pop("to_port", None)
+        conditions = tuple(condition(dict(c), built) for c in options.pop("conditions", ()))
+        if options:
+            raise ValueError(f"unknown mirror options {sorted(options)}")
+        out.append(
+            Mirror(
+                id=built.id(name),
+                to_port_id=built.id(to_port) if to_port else None,
+                conditions=conditions,
+            )
+        )
     return out
 
 
