@@ -26,17 +26,20 @@ from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
 from midonet.agent.remote import NoTunnels, RemoteOutput
 from midonet.agent.simulation import MacLearned, StateChange
+from midonet.agent.state.flow_state import FlowStateTable
+from midonet.agent.state.nat_allocator import SnatAllocator
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
 from midonet.config import Config
 from midonet.model import HostInterface, Port
 from midonet.store.base import Store
-from midonet.store.state import MacTable, PortActive, Session
+from midonet.store.state import MacTable, NatLeases, PortActive, Session
 
 log = logging.getLogger("org.midonet.midolman")
 
 FLOW_IDLE_TIMEOUT = 60.0
 PARKED_CHECK_INTERVAL = 1.0
+FLOW_STATE_CHECK_INTERVAL = 1.0
 SESSION_CHECK_INTERVAL = 1.0
 MAC_CHECK_INTERVAL = 1.0
 DROPS_CHECK_INTERVAL = 1.0
@@ -100,7 +103,13 @@ class Agent:
         self.host.register(self.interfaces.start(), self.session)
         self.topology = VirtualTopology(self.store)
         self._closers.append(self.topology.close)
-        self.state = StoreSimulationState(self.store.state, self.topology, clock=self.clock)
+        allocator = SnatAllocator(
+            NatLeases(self.store.state), self.session, owner=str(self.host_id)
+        )
+        self.flow_state = FlowStateTable(allocator)
+        self.state = StoreSimulationState(
+            self.store.state, self.topology, clock=self.clock, flow_state=self.flow_state
+        )
         self._closers.append(self.state.close)
         self.datapath = Datapath(self.loop, self._received)
         self._closers.append(self.datapath.close)
@@ -121,6 +130,7 @@ class Agent:
         self._closers.append(self.state.subscribe(self._on_state))
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
+        self.loop.call_every(FLOW_STATE_CHECK_INTERVAL, self._expire_flow_state)
         self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
         follow_connection = getattr(self.store, "add_connection_listener", None)
         if follow_connection is not None:  # ZooKeeper: LOST once past session_gracetime
@@ -206,6 +216,14 @@ class Agent:
         for change in changes:
             if isinstance(change, MacLearned):
                 self.mac_expiry.learned(change)
+
+    def _expire_flow_state(self) -> None:
+        """Drop conntrack/NAT entries no flow used for their idle timeout, and the
+        flows that depended on them."""
+        flows = self.pipeline.flows
+        removed = self.flow_state.expire(self.clock(), lambda key: bool(flows.tagged(key)))
+        if removed:
+            self.pipeline.invalidate(removed)
 
     def _forget_mac(self, bridge_id: uuid.UUID, vlan: int, mac: bytes, port: uuid.UUID) -> None:
         MacTable(self.store.state, bridge_id, vlan).remove(mac_text(mac), port)

@@ -15,6 +15,7 @@ The resolved policy is stored on the rule's condition.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,6 +97,25 @@ class NatTarget:
             yield Violation(
                 "port_from", f"must not exceed port_to ({self.port_from} > {self.port_to})"
             )
+
+    @classmethod
+    def parse(cls, text: str) -> NatTarget:
+        """A target in the CLI's spelling `IP[-IP][:port[-port]]`; ValidationError
+        names what is wrong."""
+        addresses, _, ports = text.strip().partition(":")
+        low, _, high = addresses.partition("-")
+        port_low, _, port_high = ports.partition("-")
+        try:
+            first = ipaddress.ip_address(low)
+            last = ipaddress.ip_address(high) if high else first
+            port_from = int(port_low) if port_low else 0
+            port_to = int(port_high) if port_high else port_from
+        except ValueError as e:
+            raise ValidationError(
+                [Violation("nat_targets", f"{text!r} is not IP[-IP][:port[-port]]: {e}")],
+                kind="NatTarget",
+            ) from None
+        return cls(address_from=first, address_to=last, port_from=port_from, port_to=port_to)
 
     @property
     def is_single_address(self) -> bool:

@@ -59,7 +59,7 @@ from midonet.agent.simulation import (
     simulate_egress,
 )
 from midonet.agent.simulation.flow import Actions
-from midonet.packets import TCP, UDP, Ethernet, IPv4, VlanTag, parse
+from midonet.packets import ICMP, TCP, UDP, Ethernet, ICMPQuote, IPv4, VlanTag, parse
 from midonet.packets.match import FlowMatch, match_frame
 from midonet.testing.topology_spec import BuiltTopology, build_topology
 
@@ -351,6 +351,28 @@ def render(frame: bytes, actions: Sequence[Action]) -> list[tuple[uuid.UUID, byt
 
 _IP_FIELDS = {"nw_src": "src", "nw_dst": "dst", "nw_ttl": "ttl", "nw_tos": "tos"}
 _L4_FIELDS = {"src_port": "src_port", "dst_port": "dst_port"}
+_QUOTE_FIELDS = {
+    "icmp_data_src": "src",
+    "icmp_data_dst": "dst",
+    "icmp_data_src_port": "src_port",
+    "icmp_data_dst_port": "dst_port",
+}
+
+
+def _set_quoted(ip: IPv4, name: str, value: int | bytes) -> IPv4:
+    """NAT translating the datagram an ICMP error quotes (a quoted echo's id is both
+    of its "ports")."""
+    message = ip.payload
+    if not isinstance(message, ICMP) or not isinstance(message.payload, ICMPQuote):
+        raise ScenarioFailure(f"cannot set {name} on a packet that is not an ICMP error")
+    assert isinstance(value, int)
+    quote = message.payload
+    wanted = _QUOTE_FIELDS[name]
+    if wanted.endswith("port") and quote.icmp_id() is not None:
+        rewritten = quote.rewrite(icmp_id=value)
+    else:
+        rewritten = quote.rewrite(**{wanted: value})
+    return dataclasses.replace(ip, payload=dataclasses.replace(message, payload=rewritten))
 
 
 def _set_field(packet: Ethernet, name: str, value: int | bytes) -> Ethernet:
@@ -364,6 +386,8 @@ def _set_field(packet: Ethernet, name: str, value: int | bytes) -> Ethernet:
     if name in _IP_FIELDS:
         changes[_IP_FIELDS[name]] = value
         return dataclasses.replace(packet, payload=dataclasses.replace(ip, **changes))
+    if name in _QUOTE_FIELDS:
+        return dataclasses.replace(packet, payload=_set_quoted(ip, name, value))
     segment = ip.payload
     if not isinstance(segment, TCP | UDP):
         raise ScenarioFailure(f"cannot set {name} without a TCP/UDP header")

@@ -13,6 +13,7 @@
       c1:
         - {type: drop, nw_src: 10.0.0.0/24, inv_nw_src: true}
         - {type: jump, jump: c2, meter: m1}
+        - {type: snat, target: "200.0.0.1-200.0.0.9:1024-65535", flow_action: accept}
     port_groups: {pg1: {}}
     ip_addr_groups: {g1: [10.0.0.1]}
     mirrors:
@@ -45,10 +46,12 @@ from midonet.model import (
     Bridge,
     Chain,
     Condition,
+    FlowAction,
     FragmentPolicy,
     IPAddrGroup,
     Mirror,
     ModelObject,
+    NatTarget,
     Port,
     PortGroup,
     PortType,
@@ -289,12 +292,18 @@ def _rule(
     kind = RuleType(options.pop("type"))
     jump = options.pop("jump", None)
     meter = options.pop("meter", None)
+    targets = options.pop("target", ())
+    flow_action = options.pop("flow_action", "accept" if kind.is_nat else None)
     return Rule(
         id=rule_id,
         chain_id=chain_id,
         type=kind,
         jump_chain_id=built.id(jump) if jump else None,
         meter_name=meter,
+        flow_action=FlowAction(flow_action) if flow_action else None,
+        nat_targets=tuple(
+            NatTarget.parse(t) for t in ([targets] if isinstance(targets, str) else targets)
+        ),
         condition=condition(options, built),
     )
 

@@ -8,8 +8,11 @@ unless the target decided. A jump to a missing chain or to a chain already visit
 during this filter (loop protection) is ignored. A filter that ends without a
 decision accepts.
 
-NAT rules (dnat/snat/rev_*) need the NAT state of a later issue: until then a
-matching NAT rule is skipped (recorded in the trace).
+NAT rules (dnat/snat/rev_dnat/rev_snat) translate the packet (`nat`) in the device
+the filter belongs to (a port's filter: the port's device) and then do their flow
+action: accept, continue or return. A NAT rule that cannot translate the packet
+(a reverse rule finding no translation, a protocol NAT does not handle, no free
+source port) does not match: the chain goes on.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from midonet.agent.simulation import nat
 from midonet.agent.simulation.condition import Predicate, compile_condition
-from midonet.model import Chain, RuleType
+from midonet.model import Chain, FlowAction, NatTarget, Rule, RuleType
 
 if TYPE_CHECKING:
     from midonet.agent.simulation.context import PacketContext
@@ -45,6 +49,50 @@ _CODES = {
 }
 
 
+_FLOW_ACTIONS = {
+    FlowAction.ACCEPT: ACCEPT,
+    FlowAction.CONTINUE: CONTINUE,
+    FlowAction.RETURN: RETURN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NatAction:
+    """What a NAT rule does. Static (no target gives ports: MidoNet's
+    StaticForwardNatRule) translates to `static_target` without state."""
+
+    type: RuleType
+    verdict: int
+    targets: tuple[NatTarget, ...]
+    static: bool
+    static_target: int
+    matched_nw: int | None
+    """The address of the condition's nw_dst (dnat) or nw_src (snat): an ICMP error's
+    quote is translated from it."""
+    matched_icmp_data_dst: int | None
+
+
+def _nat_action(rule: Rule) -> NatAction | None:
+    if not rule.type.is_nat:
+        return None
+    cond = rule.condition
+    dnat = rule.type is RuleType.DNAT
+    matched = cond.nw_dst_address if dnat else cond.nw_src_address
+    data_dst = cond.icmp_data_dst_ip_address if dnat else None
+    targets = rule.nat_targets
+    return NatAction(
+        rule.type,
+        _FLOW_ACTIONS[rule.flow_action or FlowAction.ACCEPT],
+        targets,
+        static=not any(t.has_ports for t in targets),
+        static_target=int(targets[0].address_from) if targets else 0,
+        matched_nw=int(matched) if matched is not None and matched.version == 4 else None,
+        matched_icmp_data_dst=(
+            int(data_dst) if data_dst is not None and data_dst.version == 4 else None
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     rule_id: uuid.UUID
@@ -53,6 +101,7 @@ class CompiledRule:
     predicate: Predicate
     jump_chain_id: uuid.UUID | None
     meter_name: str | None
+    nat: NatAction | None = None
 
 
 _Entry = tuple[Predicate, int, "uuid.UUID | None", "str | None", CompiledRule]
@@ -84,6 +133,7 @@ def compile_chain(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | No
             compile_condition(rule.condition, topology),
             rule.jump_chain_id,
             rule.meter_name,
+            _nat_action(rule),
         )
         for position, rule in enumerate(topology.rules_of(chain_id), start=1)
     )
@@ -100,34 +150,72 @@ def run_filter(ctx: PacketContext, chain_id: uuid.UUID, device_id: uuid.UUID) ->
         return ACCEPT  # the store keeps filters consistent; a racing delete accepts
     if ctx.trace is not None:
         ctx.step("filter", device_id, detail=(("chain", chain_id), ("name", chain.name)))
-    result = _apply(ctx, chain, [])
+    result = _apply(ctx, chain, [], device_id)
     verdict = result if result in (DROP, REJECT) else ACCEPT
     if ctx.trace is not None:
         ctx.step("filter result", device_id, detail=(("verdict", VERDICT_NAMES[verdict]),))
     return verdict
 
 
-def _apply(ctx: PacketContext, chain: CompiledChain, visited: list[uuid.UUID]) -> int:
+def _apply(
+    ctx: PacketContext, chain: CompiledChain, visited: list[uuid.UUID], device_id: uuid.UUID
+) -> int:
     ctx.tags.update(chain.tags)
     visited.append(chain.chain_id)
-    for predicate, code, jump, meter, rule in chain.entries:
+    for predicate, rule_code, jump, meter, rule in chain.entries:
         if not predicate(ctx):
             continue
+        code = rule_code
+        if code == _NAT:
+            assert rule.nat is not None
+            if not _translate(ctx, rule.nat, device_id):
+                if ctx.trace is not None:
+                    _trace_rule(ctx, chain, rule, "not applied")
+                continue
+            code = rule.nat.verdict
         if meter is not None:
             ctx.meters.append(meter)
         if ctx.trace is not None:
             _trace_rule(ctx, chain, rule)
-        if code in (CONTINUE, _NAT):
+        if code == CONTINUE:
             continue
         if code != JUMP:
             return code
-        decided = _jump(ctx, jump, visited)
+        decided = _jump(ctx, jump, visited, device_id)
         if decided != CONTINUE:
             return decided
     return CONTINUE
 
 
-def _jump(ctx: PacketContext, target_id: uuid.UUID | None, visited: list[uuid.UUID]) -> int:
+def _translate(ctx: PacketContext, action: NatAction, device_id: uuid.UUID) -> bool:
+    port = ctx.sim.port(device_id)  # a port's filter translates in the port's device
+    device = (port.port.device_id if port is not None else None) or device_id
+    kind = action.type
+    if kind is RuleType.REV_DNAT:
+        return nat.reverse_dnat(ctx, device)
+    if kind is RuleType.REV_SNAT:
+        return nat.reverse_snat(ctx, device)
+    dnat = kind is RuleType.DNAT
+    if action.static:
+        return nat.apply_static(
+            ctx,
+            device,
+            dnat,
+            action.static_target,
+            action.matched_nw,
+            action.matched_icmp_data_dst,
+        )
+    if dnat:
+        return nat.apply_dnat(ctx, device, action.targets)
+    return nat.apply_snat(ctx, device, action.targets)
+
+
+def _jump(
+    ctx: PacketContext,
+    target_id: uuid.UUID | None,
+    visited: list[uuid.UUID],
+    device_id: uuid.UUID,
+) -> int:
     if target_id is None:
         return CONTINUE
     target = ctx.sim.chain(target_id)
@@ -137,19 +225,26 @@ def _jump(ctx: PacketContext, target_id: uuid.UUID | None, visited: list[uuid.UU
             why = "missing" if target is None else "already visited"
             ctx.step("jump ignored", detail=(("chain", target_id), ("why", why)))
         return CONTINUE
-    code = _apply(ctx, target, visited)
+    code = _apply(ctx, target, visited, device_id)
     return CONTINUE if code == RETURN else code
 
 
-def _trace_rule(ctx: PacketContext, chain: CompiledChain, rule: CompiledRule) -> None:
+def _trace_rule(
+    ctx: PacketContext, chain: CompiledChain, rule: CompiledRule, note: str | None = None
+) -> None:
+    action = rule.nat.type.value if rule.nat is not None else VERDICT_NAMES[rule.code]
     detail: tuple[tuple[str, object], ...] = (
         ("chain", chain.chain_id),
         ("rule", rule.rule_id),
         ("position", rule.position),
-        ("action", VERDICT_NAMES[rule.code]),
+        ("action", action),
     )
-    if rule.code == _NAT:
-        detail += (("note", "NAT not applied: needs NAT state"),)
+    event = "rule matched"
+    if rule.nat is not None:
+        detail += (("then", VERDICT_NAMES[rule.nat.verdict]),)
+    if note is not None:
+        detail += (("note", note),)
+        event = "rule skipped"
     if rule.meter_name is not None:
         detail += (("meter", rule.meter_name),)
-    ctx.step("rule matched", detail=detail)
+    ctx.step(event, detail=detail)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from midonet.agent.simulation import conntrack
 from midonet.agent.simulation.result import (
     DropReason,
     GeneratedPacket,
@@ -19,7 +20,7 @@ from midonet.agent.simulation.result import (
     Tag,
     TraceStep,
 )
-from midonet.packets.constants import ETH_TYPE_IPV4, IP_PROTO_ICMP
+from midonet.agent.simulation.state_keys import ConnTrackKey, NatBinding, NatKey
 from midonet.packets.match import FlowMatch
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 MAX_DEVICES_TRAVERSED = 12
 """MidoNet's loop guard: a packet entering more devices than this is dropped."""
 
-Rewritable = tuple[bytes, bytes, tuple[int, ...], int, int, int, int, int, int]
-"""eth_src, eth_dst, vlan_ids, nw_src, nw_dst, nw_tos, nw_ttl, src_port, dst_port."""
+Rewritable = tuple[bytes, bytes, tuple[int, ...], int, int, int, int, int, int, int, int, int, int]
+"""eth_src, eth_dst, vlan_ids, nw_src, nw_dst, nw_tos, nw_ttl, src_port, dst_port,
+icmp_data_src, icmp_data_dst, icmp_data_src_port, icmp_data_dst_port (the datagram
+an ICMP error quotes, which NAT translates)."""
 
 Saved = tuple[
     Rewritable,
@@ -48,6 +51,8 @@ Saved = tuple[
 class PacketContext:
     __slots__ = (
         "consumed",
+        "ct_forward",
+        "ct_key",
         "devices",
         "drop_reason",
         "dst_port",
@@ -57,15 +62,19 @@ class PacketContext:
         "frag_type",
         "frame",
         "generated",
+        "generated_packet",
         "hops",
         "icmp_data_dst",
+        "icmp_data_dst_port",
         "icmp_data_src",
+        "icmp_data_src_port",
         "icmp_error",
         "in_port_groups",
         "in_port_id",
         "ingress_device",
         "match",
         "meters",
+        "nat_pending",
         "now",
         "nw_dst",
         "nw_dst_rewritten",
@@ -124,8 +133,8 @@ class PacketContext:
             self.icmp_data_src,
             self.icmp_data_dst,
             _,
-            _,
-            _,
+            self.icmp_data_src_port,
+            self.icmp_data_dst_port,
         ) = match
         self.icmp_error = match.is_icmp_error
         self.received_ttl = self.nw_ttl
@@ -150,6 +159,13 @@ class PacketContext:
         self.userspace_only = False
         self.parked: Parked | None = None
         self.trace: list[TraceStep] | None = [] if trace else None
+        self.ct_forward: bool | None = None
+        """The conntrack verdict, once a rule asked (`conntrack.is_forward_flow`)."""
+        self.ct_key: ConnTrackKey | None = None
+        self.generated_packet = False
+        """A packet a device emitted (generated packets are return flows)."""
+        self.nat_pending: dict[NatKey, NatBinding] | None = None
+        """Translations chosen during this simulation, not yet in the state."""
 
     # --- forks ----------------------------------------------------------------------
 
@@ -164,6 +180,10 @@ class PacketContext:
             self.nw_ttl,
             self.src_port,
             self.dst_port,
+            self.icmp_data_src,
+            self.icmp_data_dst,
+            self.icmp_data_src_port,
+            self.icmp_data_dst_port,
         )
 
     def save(self) -> Saved:
@@ -202,6 +222,10 @@ class PacketContext:
             self.nw_ttl,
             self.src_port,
             self.dst_port,
+            self.icmp_data_src,
+            self.icmp_data_dst,
+            self.icmp_data_src_port,
+            self.icmp_data_dst_port,
         ) = fields
 
     # --- outcomes -------------------------------------------------------------------
@@ -233,12 +257,5 @@ class PacketContext:
         self.trace.append(TraceStep(event, device_id, port_id, detail))
 
     def is_forward_flow(self) -> bool:
-        """False for a return flow: its key is in the conntrack table. The key is
-        MidoNet's ConnTrackKey (src ip, src port or ICMP id, dst ip, dst port or ICMP
-        id, protocol, ingress device); the conntrack issue fills the table, and with
-        it empty every packet is a forward flow."""
-        src_port, dst_port = self.src_port, self.dst_port
-        if self.nw_proto == IP_PROTO_ICMP and self.ethertype == ETH_TYPE_IPV4:
-            src_port = dst_port = self.match.icmp_id
-        key = (self.nw_src, src_port, self.nw_dst, dst_port, self.nw_proto, self.ingress_device)
-        return key not in self.state.conntrack
+        """False for the reply of a tracked connection (see `conntrack`)."""
+        return conntrack.is_forward_flow(self)

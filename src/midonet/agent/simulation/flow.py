@@ -20,11 +20,12 @@ from midonet.agent.simulation.result import (
     SetField,
     SimulationResult,
 )
-from midonet.packets.checksum import update16, update32
+from midonet.packets.checksum import checksum, udp_field, update16, update32
 from midonet.packets.constants import (
     ETH_TYPE_IPV4,
     ETH_TYPE_IPV6,
     ETH_TYPE_VLAN,
+    IP_PROTO_ICMP,
     IP_PROTO_TCP,
     IP_PROTO_UDP,
     VLAN_TPIDS,
@@ -81,7 +82,9 @@ def _set(buf: bytearray, l3: int, name: str, value: int | bytes) -> None:
             buf[6:12] = value
         return
     ethertype = int.from_bytes(buf[l3 - 2 : l3], "big")
-    if ethertype == ETH_TYPE_IPV4:
+    if ethertype == ETH_TYPE_IPV4 and name.startswith("icmp_data_"):
+        _set_quote(buf, l3, name, value)
+    elif ethertype == ETH_TYPE_IPV4:
         _set_ipv4(buf, l3, name, value)
     elif ethertype == ETH_TYPE_IPV6 and name == "nw_ttl":
         buf[l3 + 7] = value
@@ -121,6 +124,47 @@ def _set_ipv4(buf: bytearray, l3: int, name: str, value: int) -> None:
         old = _word(buf, at)
         _put(buf, at, value)
         _put(buf, l4_sum, update16(_word(buf, l4_sum), old, value))
+
+
+def _set_quote(buf: bytearray, l3: int, name: str, value: int) -> None:
+    """Rewrite the datagram an ICMP error quotes (NAT translating the error back):
+    its address (and header checksum) or port (and its transport checksum when
+    quoted), then the ICMP checksum, recomputed: errors are small and rare."""
+    l4 = l3 + (buf[l3] & 0x0F) * 4
+    inner = l4 + 8
+    if buf[l3 + 9] != IP_PROTO_ICMP or len(buf) < inner + 20:
+        return
+    end = min(len(buf), l3 + _word(buf, l3 + 2))
+    inner_l4 = inner + (buf[inner] & 0x0F) * 4
+    proto = buf[inner + 9]
+    csum_at = {IP_PROTO_TCP: 16, IP_PROTO_UDP: 6}.get(proto)
+    l4_sum = inner_l4 + csum_at if csum_at is not None and inner_l4 + csum_at + 2 <= end else None
+    if l4_sum is not None and proto == IP_PROTO_UDP and _word(buf, l4_sum) == 0:
+        l4_sum = None
+    if name in ("icmp_data_src", "icmp_data_dst"):
+        at = inner + 12 if name == "icmp_data_src" else inner + 16
+        old = int.from_bytes(buf[at : at + 4], "big")
+        _put(buf, at, value, 4)
+        _put(buf, inner + 10, update32(_word(buf, inner + 10), old, value))
+        if l4_sum is not None:
+            new_sum = update32(_word(buf, l4_sum), old, value)
+            _put(buf, l4_sum, udp_field(new_sum) if proto == IP_PROTO_UDP else new_sum)
+    elif inner_l4 + 4 <= end:
+        if proto == IP_PROTO_ICMP:  # a quoted echo: its id is both "ports"
+            at, l4_sum = inner_l4 + 4, (inner_l4 + 2 if inner_l4 + 4 <= end else None)
+        elif proto in (IP_PROTO_TCP, IP_PROTO_UDP):
+            at = inner_l4 if name == "icmp_data_src_port" else inner_l4 + 2
+        else:
+            return
+        if at + 2 > end:
+            return
+        old = _word(buf, at)
+        _put(buf, at, value)
+        if l4_sum is not None and at != l4_sum:
+            new_sum = update16(_word(buf, l4_sum), old, value)
+            _put(buf, l4_sum, udp_field(new_sum) if proto == IP_PROTO_UDP else new_sum)
+    buf[l4 + 2 : l4 + 4] = b"\0\0"
+    _put(buf, l4 + 2, checksum(buf[l4:end]))
 
 
 def _l4_checksum_at(proto: int, l4: int) -> int | None:

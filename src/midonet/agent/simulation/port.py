@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import midonet.agent.simulation.bridge as bridge_device
 import midonet.agent.simulation.router as router_device
-from midonet.agent.simulation import mirror
+from midonet.agent.simulation import conntrack, mirror
 from midonet.agent.simulation.chain import ACCEPT, REJECT, run_filter
 from midonet.agent.simulation.context import MAX_DEVICES_TRAVERSED
 from midonet.agent.simulation.result import DropReason
@@ -103,6 +103,8 @@ def egress(ctx: PacketContext, port_id: uuid.UUID, *, filters: bool = True) -> N
     if port.peer_id is not None:
         ingress(ctx, port.peer_id)
     elif port.host_id is not None:
+        if ctx.ct_key is not None and filters:  # a mirror's copy is not a connection
+            conntrack.track_egress(ctx, port.device_id or port_id)
         ctx.output(port_id)
     else:
         ctx.drop(DropReason.DANGLING_PORT, port_id)

@@ -19,6 +19,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from midonet.agent.simulation.state import ArpEntry, FakeSimulationState
+from midonet.agent.simulation.state_keys import ConnTrackKey, NatBinding, NatKey
 from midonet.agent.simulation.tags import arp_tag, bridge_arp_tag, mac_tag
 
 Tag = Hashable
@@ -29,7 +30,9 @@ Tag = Hashable
 @dataclass(frozen=True, slots=True)
 class SetField:
     """Rewrite a FlowMatch field (`eth_src`, `eth_dst`, `nw_ttl`, `nw_src`, `nw_dst`,
-    `nw_tos`, `src_port`, `dst_port`); checksums follow."""
+    `nw_tos`, `src_port`, `dst_port`, and in the datagram an ICMP error quotes
+    `icmp_data_src`, `icmp_data_dst`, `icmp_data_src_port`, `icmp_data_dst_port`);
+    checksums follow."""
 
     field: str
     value: int | bytes
@@ -161,7 +164,38 @@ class ArpRequested:
         state.arp_requests.setdefault((self.router_id, self.ip), self.first)
 
 
-StateChange = MacLearned | ArpLearned | BridgeArpLearned | ArpRequested
+@dataclass(frozen=True, slots=True)
+class ConnTrackAdded:
+    """A forward flow left by an exterior port: its reply, whose key this is, will be
+    a return flow."""
+
+    key: ConnTrackKey
+
+    @property
+    def tag(self) -> Tag:
+        return self.key
+
+    def apply_to(self, state: FakeSimulationState) -> None:
+        state.connections.add(self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class NatBound:
+    """A translation was chosen: `key` (forward or return) maps to `binding`. A
+    forward translation always comes with its return entry, in that order."""
+
+    key: NatKey
+    binding: NatBinding
+
+    @property
+    def tag(self) -> Tag:
+        return self.key
+
+    def apply_to(self, state: FakeSimulationState) -> None:
+        state.nat[self.key] = self.binding
+
+
+StateChange = MacLearned | ArpLearned | BridgeArpLearned | ArpRequested | ConnTrackAdded | NatBound
 """Each has `tag`: the flow tag to invalidate once the change is written."""
 
 

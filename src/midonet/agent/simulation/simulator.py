@@ -37,6 +37,10 @@ _SETTABLE = (
     (6, "nw_ttl"),
     (7, "src_port"),
     (8, "dst_port"),
+    (9, "icmp_data_src"),
+    (10, "icmp_data_dst"),
+    (11, "icmp_data_src_port"),
+    (12, "icmp_data_dst_port"),
 )
 
 
@@ -77,6 +81,7 @@ def simulate_egress(
     the port's outbound filter, then its peer or its output."""
     sim = SimTopology.of(topology)
     ctx = PacketContext(packet, match_frame(packet, 0), sim, state, now, trace)
+    ctx.generated_packet = True
     generator = sim.port(port_id)
     ctx.ingress_device = generator.port.device_id if generator is not None else None
     port.egress(ctx, port_id)
@@ -124,6 +129,10 @@ def actions_for(
         match.nw_ttl,
         match.src_port,
         match.dst_port,
+        match.icmp_data_src,
+        match.icmp_data_dst,
+        match.icmp_data_src_port,
+        match.icmp_data_dst_port,
     )
     actions: list[Action] = []
     for port_id, wanted in outputs:

@@ -10,10 +10,14 @@ Times are plain floats in seconds on the agent's clock (`now` of the simulation)
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
+
+from midonet.agent.simulation.state_keys import NatBinding, NatKey, first_free_snat
+from midonet.model import NatTarget
 
 # MidoNet's ARP defaults (midolman's ArpTable / ArpCacheImpl).
 ARP_RETRY_INTERVAL: Final = 10.0
@@ -44,12 +48,8 @@ class ArpEntry:
 
 
 class ConnTrack(Protocol):
-    """The connection-tracking table, read to tell forward flows from return flows.
-
-    A key is MidoNet's (src ip, src port or ICMP id, dst ip, dst port or ICMP id,
-    protocol, device); the NAT/conntrack issue fills it. Empty, every packet is a
-    forward flow.
-    """
+    """The connection-tracking table, read to tell forward flows from return flows:
+    a `ConnTrackKey` in it is the key of a reply (see `conntrack`)."""
 
     def __contains__(self, key: object) -> bool: ...
 
@@ -76,6 +76,30 @@ class SimulationState(Protocol):
     @property
     def conntrack(self) -> ConnTrack: ...
 
+    def nat_binding(self, key: NatKey) -> NatBinding | None:
+        """The translation recorded for `key`, or None."""
+        ...
+
+    def allocate_snat(
+        self,
+        device_id: uuid.UUID,
+        dst_ip: int,
+        dst_port: int,
+        proto: int,
+        targets: Sequence[NatTarget],
+    ) -> NatBinding | None:
+        """A source (ip, port) within `targets` that no other translation of
+        `device_id` uses towards (dst_ip, dst_port, proto); None if all are taken.
+        The agent's allocator leases port blocks through the NSDB so that two
+        agents never hand out the same one."""
+        ...
+
+    @property
+    def random(self) -> random.Random:
+        """The source of the random choices a simulation makes (DNAT targets, load
+        balancer members); seeded in tests."""
+        ...
+
 
 class FakeSimulationState:
     """`SimulationState` in dicts, for tests and benchmarks.
@@ -84,12 +108,14 @@ class FakeSimulationState:
     test can run a sequence of packets.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self.macs: dict[tuple[uuid.UUID, int, bytes], uuid.UUID] = {}
         self.bridge_arps: dict[tuple[uuid.UUID, int], bytes] = {}
         self.router_arps: dict[tuple[uuid.UUID, int], ArpEntry] = {}
         self.arp_requests: dict[tuple[uuid.UUID, int], float] = {}
         self.connections: set[object] = set()
+        self.nat: dict[NatKey, NatBinding] = {}
+        self._random = random.Random(seed)
 
     def mac_port(self, bridge_id: uuid.UUID, vlan: int, mac: bytes) -> uuid.UUID | None:
         return self.macs.get((bridge_id, vlan, mac))
@@ -106,6 +132,23 @@ class FakeSimulationState:
     @property
     def conntrack(self) -> ConnTrack:
         return self.connections
+
+    def nat_binding(self, key: NatKey) -> NatBinding | None:
+        return self.nat.get(key)
+
+    def allocate_snat(
+        self,
+        device_id: uuid.UUID,
+        dst_ip: int,
+        dst_port: int,
+        proto: int,
+        targets: Sequence[NatTarget],
+    ) -> NatBinding | None:
+        return first_free_snat(self.nat, device_id, dst_ip, dst_port, proto, targets)
+
+    @property
+    def random(self) -> random.Random:
+        return self._random
 
     # --- seeding and applying -------------------------------------------------------
 

@@ -14,24 +14,28 @@ to the listeners as flow tags (`midonet.agent.simulation.tags`): `mac_tag`,
 The store's router ARP table keeps only IP → MAC; an entry's age, which the
 simulation judges, counts from when this agent saw it written (`clock`, the clock
 the agent passes to the simulation as `now`). In-flight ARP requests are this
-agent's own (`arp_request_sent`), as are connections (`conntrack`).
+agent's own (`arp_request_sent`), as are connections and NAT translations (the
+`FlowStateTable` in `flow_state`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from midonet.agent.simulation.result import (
     ArpLearned,
     ArpRequested,
     BridgeArpLearned,
+    ConnTrackAdded,
     MacLearned,
+    NatBound,
     StateChange,
 )
 from midonet.agent.simulation.state import (
@@ -40,10 +44,12 @@ from midonet.agent.simulation.state import (
     ConnTrack,
     SimulationState,
 )
+from midonet.agent.simulation.state_keys import NatBinding, NatKey
 from midonet.agent.simulation.tags import arp_tag, bridge_arp_tag, mac_tag
+from midonet.agent.state.flow_state import FlowStateTable
 from midonet.agent.topology.snapshot import Topology
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
-from midonet.model import Bridge, Router
+from midonet.model import Bridge, NatTarget, Router
 from midonet.store.state import JSON, ArpTable, MacTable, Session, StateStore
 from midonet.store.watch import Change, Watch
 
@@ -74,12 +80,12 @@ class StoreSimulationState:
         topology: VirtualTopology,
         *,
         clock: Callable[[], float] = time.monotonic,
-        conntrack: ConnTrack | None = None,
+        flow_state: FlowStateTable | None = None,
     ) -> None:
         self._state = state
         self._vt = topology
         self._clock = clock
-        self._conntrack: ConnTrack = conntrack if conntrack is not None else frozenset()
+        self.flow_state = flow_state if flow_state is not None else FlowStateTable()
         self._macs: dict[tuple[uuid.UUID, int, bytes], uuid.UUID] = {}
         self._bridge_arps: dict[tuple[uuid.UUID, int], bytes] = {}
         self._router_arps: dict[tuple[uuid.UUID, int], ArpEntry] = {}
@@ -107,7 +113,24 @@ class StoreSimulationState:
 
     @property
     def conntrack(self) -> ConnTrack:
-        return self._conntrack
+        return self.flow_state.conntrack
+
+    def nat_binding(self, key: NatKey) -> NatBinding | None:
+        return self.flow_state.nat.get(key)
+
+    def allocate_snat(
+        self,
+        device_id: uuid.UUID,
+        dst_ip: int,
+        dst_port: int,
+        proto: int,
+        targets: Sequence[NatTarget],
+    ) -> NatBinding | None:
+        return self.flow_state.allocate_snat(device_id, dst_ip, dst_port, proto, targets)
+
+    @property
+    def random(self) -> random.Random:
+        return self.flow_state.random
 
     # --- the agent's side ---------------------------------------------------------------
 
@@ -142,6 +165,8 @@ class StoreSimulationState:
                 table_b.add(ipaddress.IPv4Address(change.ip), mac_text(change.mac), session=session)
             elif isinstance(change, ArpRequested):
                 self.arp_request_sent(change.router_id, change.ip, change.first)
+            elif isinstance(change, ConnTrackAdded | NatBound):
+                self.flow_state.apply(change, self._clock())
 
     def close(self) -> None:
         self._unsubscribe()

@@ -10,6 +10,7 @@ from midonet.agent.simulation import (
     DropReason,
     FakeSimulationState,
     Outcome,
+    SetField,
     SimulationResult,
     simulate,
 )
@@ -103,23 +104,36 @@ def test_reject_at_a_bridge_drops() -> None:
     assert result.generated == ()
 
 
-def test_nat_rules_are_traced_and_skipped_until_nat_state_exists() -> None:
-    built = bridge_with_filter({"main": [{"type": "drop", "nw_proto": 6}]})
+def _with_nat_rule(rule_type: RuleType, targets: tuple[NatTarget, ...]) -> tuple[Any, Any]:
+    built = bridge_with_filter({"main": [{"type": "drop"}]})
     chain = built.topology.chain(built.id("main"))
-    address = ipaddress.ip_address("10.0.0.9")
     rule = Rule(
-        type=RuleType.DNAT,
-        chain_id=chain.id,
-        flow_action=FlowAction.ACCEPT,
-        nat_targets=(NatTarget(address_from=address, address_to=address),),
+        type=rule_type, chain_id=chain.id, flow_action=FlowAction.ACCEPT, nat_targets=targets
     )
     topology = built.topology.with_changes(
         [rule, chain.replace(rule_ids=(rule.id, *chain.rule_ids))]
     )
+    return built, topology
+
+
+def test_a_nat_rule_translates_in_a_port_filter_then_does_its_flow_action() -> None:
+    address = ipaddress.ip_address("10.0.0.9")
+    built, topology = _with_nat_rule(
+        RuleType.DNAT, (NatTarget(address_from=address, address_to=address),)
+    )
     result = simulate(FRAME, built.id("vm1"), topology, FakeSimulationState(), 0.0, trace=True)
-    assert result.outcome is Outcome.FORWARD
-    notes = [dict(s.detail).get("note") for s in result.trace or () if s.event == "rule matched"]
-    assert notes == ["NAT not applied: needs NAT state"]
+    assert result.outcome is Outcome.FORWARD  # accepted before the drop rule
+    assert SetField("nw_dst", int(address)) in result.actions
+    matched = [dict(s.detail) for s in result.trace or () if s.event == "rule matched"]
+    assert [(m["action"], m["then"]) for m in matched] == [("dnat", "accept")]
+
+
+def test_a_reverse_nat_rule_without_a_translation_does_not_match() -> None:
+    built, topology = _with_nat_rule(RuleType.REV_DNAT, ())
+    result = simulate(FRAME, built.id("vm1"), topology, FakeSimulationState(), 0.0, trace=True)
+    assert result.outcome is Outcome.DROP  # the chain went on to the drop rule
+    skipped = [s for s in result.trace or () if s.event == "rule skipped"]
+    assert [dict(s.detail)["note"] for s in skipped] == ["not applied"]
 
 
 def test_trace_off_records_nothing_and_changes_nothing_else() -> None:

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from midonet.agent.simulation.result import ArpLearned, ArpRequested, BridgeArpLearned, MacLearned
+from midonet.agent.simulation.result import (
+    ArpLearned,
+    ArpRequested,
+    BridgeArpLearned,
+    ConnTrackAdded,
+    MacLearned,
+    NatBound,
+)
+from midonet.agent.simulation.state_keys import ConnTrackKey, NatBinding, NatKey, NatKind
 from midonet.agent.simulation.tags import arp_tag, bridge_arp_tag, mac_tag
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_bytes, mac_text
 from midonet.agent.topology.virtual_topology import VirtualTopology
@@ -216,15 +224,19 @@ def test_a_deleted_bridge_takes_its_entries_and_bad_entries_are_skipped(
     wait_until(lambda: state.mac_port(bridge.id, 0, mac_bytes(MAC_A)) is None, TIMEOUT)
 
 
-def test_conntrack_is_passed_through_and_close_is_final(
+def test_flow_state_is_written_and_read_through_and_close_is_final(
     store: EmbeddedStore, vt: VirtualTopology
 ) -> None:
-    connections = {("key",)}
-    closed = StoreSimulationState(store.state, vt, conntrack=connections)
-    assert ("key",) in closed.conntrack
+    device = uuid.uuid4()
+    key = ConnTrackKey(1, 2, 3, 4, 6, device)
+    fwd = NatKey(NatKind.FWD_SNAT, 10, 1000, 20, 80, 6, device)
+    closed = StoreSimulationState(store.state, vt)
+    closed.apply([ConnTrackAdded(key), NatBound(fwd, NatBinding(99, 5))])
+    assert key in closed.conntrack
+    assert closed.nat_binding(fwd) == NatBinding(99, 5)
     closed.close()
     with StoreSimulationState(store.state, vt) as live:
-        assert ("key",) not in live.conntrack
+        assert key not in live.conntrack  # flow state is the agent's own, not the NSDB's
         bridge = Bridge()
         store.create(bridge)
         vt.wait_until(lambda t: bridge in t, TIMEOUT)

@@ -1,0 +1,150 @@
+"""Source (ip, port) allocation for dynamic SNAT, safe across agents.
+
+As MidoNet's NatLeaser/NatBlockAllocator: the ports of each (device, ip) are cut
+into blocks of 64; before using a port the agent leases its block through the
+NSDB's NAT lease table (an entry ephemeral under the agent's session, so a crashed
+agent's blocks come free). Within its blocks the agent hands out ports so that no
+two translations of a device use the same (ip, port) towards the same destination
+(dst ip, dst port, protocol): the reply's key stays unique. A block whose last
+port is freed is given back.
+
+Runs on the agent's loop thread (the simulation calls `allocate` through the
+simulation state); leasing a block is a store write, needed once per 64 concurrent
+connections of one source address to one destination.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import uuid
+from collections.abc import Sequence
+from typing import Final
+
+from midonet.agent.simulation.state_keys import NatBinding
+from midonet.errors import StoreError
+from midonet.model import NatTarget
+from midonet.store.state import NatLeases, Session
+
+log = logging.getLogger(__name__)
+
+BLOCK_SIZE: Final = 64
+BLOCKS_PER_IP: Final = 65536 // BLOCK_SIZE
+MAX_LEASE_ATTEMPTS: Final = 32
+"""Blocks tried (at random within the target's ports) before giving up an ip."""
+
+_Use = tuple[uuid.UUID, int, int, int, int, int]
+"""(device, ip, port, dst ip, dst port, protocol): one translation's source."""
+
+
+class SnatAllocator:
+    def __init__(
+        self, leases: NatLeases, session: Session, owner: str, rng: random.Random | None = None
+    ) -> None:
+        self._leases = leases
+        self._session = session
+        self._owner = owner
+        self._random = rng or random.Random()
+        self._blocks: dict[tuple[uuid.UUID, int], list[int]] = {}
+        self._in_use: set[_Use] = set()
+        self._per_block: dict[tuple[uuid.UUID, int, int], int] = {}
+
+    def allocate(
+        self,
+        device_id: uuid.UUID,
+        dst_ip: int,
+        dst_port: int,
+        proto: int,
+        targets: Sequence[NatTarget],
+    ) -> NatBinding | None:
+        """A free (ip, port) within `targets` for a translation towards
+        (dst_ip, dst_port, proto); None when every port is taken or unleasable."""
+        for target in targets:
+            first, last = target.port_from or 1, target.port_to or 0xFFFF
+            for ip in range(int(target.address_from), int(target.address_to) + 1):
+                found = self._from_leased(device_id, ip, first, last, dst_ip, dst_port, proto)
+                if found is None and self._lease_new(device_id, ip, first, last):
+                    found = self._from_leased(device_id, ip, first, last, dst_ip, dst_port, proto)
+                if found is not None:
+                    self._take((device_id, ip, found, dst_ip, dst_port, proto))
+                    return NatBinding(ip, found)
+        return None
+
+    def free(
+        self, device_id: uuid.UUID, dst_ip: int, dst_port: int, proto: int, binding: NatBinding
+    ) -> None:
+        """The translation using `binding` ended: its port is free again."""
+        use = (device_id, binding.ip, binding.port, dst_ip, dst_port, proto)
+        if use not in self._in_use:
+            return
+        self._in_use.discard(use)
+        block_key = (device_id, binding.ip, binding.port // BLOCK_SIZE)
+        left = self._per_block.get(block_key, 1) - 1
+        if left > 0:
+            self._per_block[block_key] = left
+            return
+        self._per_block.pop(block_key, None)
+        self._release(device_id, binding.ip, binding.port // BLOCK_SIZE)
+
+    def leased(self, device_id: uuid.UUID, ip: int) -> list[int]:
+        """The block numbers this agent holds for (device, ip)."""
+        return list(self._blocks.get((device_id, ip), ()))
+
+    # --- within leased blocks ------------------------------------------------------------
+
+    def _from_leased(
+        self,
+        device_id: uuid.UUID,
+        ip: int,
+        first: int,
+        last: int,
+        dst_ip: int,
+        dst_port: int,
+        proto: int,
+    ) -> int | None:
+        in_use = self._in_use
+        for block in self._blocks.get((device_id, ip), ()):
+            low = max(first, block * BLOCK_SIZE)
+            high = min(last, block * BLOCK_SIZE + BLOCK_SIZE - 1)
+            for port in range(low, high + 1):
+                if (device_id, ip, port, dst_ip, dst_port, proto) not in in_use:
+                    return port
+        return None
+
+    def _take(self, use: _Use) -> None:
+        self._in_use.add(use)
+        block_key = (use[0], use[1], use[2] // BLOCK_SIZE)
+        self._per_block[block_key] = self._per_block.get(block_key, 0) + 1
+
+    # --- leases ----------------------------------------------------------------------------
+
+    def _lease_new(self, device_id: uuid.UUID, ip: int, first: int, last: int) -> bool:
+        held = self._blocks.setdefault((device_id, ip), [])
+        candidates = [
+            b for b in range(first // BLOCK_SIZE, last // BLOCK_SIZE + 1) if b not in held
+        ]
+        self._random.shuffle(candidates)
+        address = ipaddress.IPv4Address(ip)
+        for block in candidates[:MAX_LEASE_ATTEMPTS]:
+            try:
+                won = self._leases.try_lease(device_id, address, block, self._owner, self._session)
+            except StoreError as e:
+                log.warning(
+                    "leasing NAT block %s/%d of %s failed: %s", address, block, device_id, e
+                )
+                return False
+            if won:
+                held.append(block)
+                return True
+        return False
+
+    def _release(self, device_id: uuid.UUID, ip: int, block: int) -> None:
+        held = self._blocks.get((device_id, ip))
+        if held is None or block not in held:
+            return
+        held.remove(block)
+        try:
+            self._leases.release(device_id, ipaddress.IPv4Address(ip), block, self._session)
+        except StoreError as e:
+            log.warning("releasing NAT block %s/%d failed: %s", ipaddress.IPv4Address(ip), block, e)
