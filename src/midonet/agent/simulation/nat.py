@@ -56,6 +56,7 @@ __all__ = [
     "apply_dnat",
     "apply_snat",
     "apply_static",
+    "existing",
     "is_supported",
     "reverse_dnat",
     "reverse_snat",
@@ -122,16 +123,29 @@ def _record(ctx: PacketContext, key: NatKey, binding: NatBinding) -> None:
 # --- forward ------------------------------------------------------------------------
 
 
+def existing(ctx: PacketContext, kind: NatKind, device_id: uuid.UUID) -> NatBinding | None:
+    """The translation the packet already has, if any (the flow is tagged with its
+    key either way)."""
+    if not is_supported(ctx):
+        return None
+    return _lookup(ctx, _key(ctx, kind, device_id))
+
+
 def apply_dnat(
-    ctx: PacketContext, device_id: uuid.UUID, targets: Sequence[NatTarget], sticky: bool = False
+    ctx: PacketContext,
+    device_id: uuid.UUID,
+    targets: Sequence[NatTarget],
+    sticky: bool = False,
+    replace: bool = False,
 ) -> bool:
-    """Translate the destination (load balancer: one target, the chosen member);
-    False when the packet cannot be translated."""
+    """Translate the destination; False when the packet cannot be translated. The
+    load balancer passes one target, the member it chose, and `replace` when the
+    connection's previous backend is no longer valid."""
     if not is_supported(ctx) or _is_icmp_error(ctx) or not targets:
         return False
     kind = NatKind.FWD_STICKY_DNAT if sticky else NatKind.FWD_DNAT
     key = _key(ctx, kind, device_id)
-    binding = _lookup(ctx, key)
+    binding = None if replace else _lookup(ctx, key)
     if binding is None:
         target = targets[ctx.state.random.randrange(len(targets))]
         ip = ctx.state.random.randint(int(target.address_from), int(target.address_to))

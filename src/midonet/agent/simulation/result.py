@@ -91,6 +91,8 @@ class DropReason(enum.Enum):
     UNKNOWN_OBJECT = "device, port or chain missing from the topology"
     NO_FLOOD_PORTS = "no port to flood to"
     NOT_IPV4 = "router handles IPv4 and ARP only"
+    NO_POOL_MEMBER = "no active pool member for the VIP"
+    LB_BACKEND_GONE = "reply from a backend or VIP no longer valid"
 
 
 # --- state changes -----------------------------------------------------------------------

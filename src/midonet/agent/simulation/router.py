@@ -7,12 +7,14 @@ Order for a frame entering by router port P:
 2. a broadcast frame is handled only if it is ARP; a unicast frame must be for P's
    MAC; ARP is answered/learned (P's own address; requests, replies and gratuitous
    ARP teach the ARP table) and never forwarded;
-3. inbound filter: drop (a first fragment dropped here answers ICMP frag-needed),
-   reject (ICMP admin prohibited);
+3. the load balancer (a packet to a VIP is DNATed to a pool member and skips the
+   inbound filter), then the inbound filter: drop (a first fragment dropped here
+   answers ICMP frag-needed), reject (ICMP admin prohibited);
 4. route lookup: none → ICMP net unreachable; BLACKHOLE → drop; REJECT → ICMP admin
    prohibited; LOCAL → answer an echo request, drop anything else; NORMAL → TTL
    (≤ 1: ICMP time exceeded, else decrement);
-5. egress port checks, `out_port` set, outbound filter;
+5. egress port checks, `out_port` set, the load balancer (a backend's reply is
+   translated back to the VIP and skips the outbound filter), outbound filter;
 6. next-hop MAC: the peer router port's MAC, the peer bridge's knowledge of the
    address, else the ARP table (stale: used and refreshed; expired or unknown: an
    ARP request is sent and the packet parked; unresolved past ARP_TIMEOUT: ICMP host
@@ -26,8 +28,8 @@ import struct
 import uuid
 from typing import TYPE_CHECKING
 
-from midonet.agent.simulation import icmp, mirror, port
-from midonet.agent.simulation.chain import ACCEPT, DROP, run_filter
+from midonet.agent.simulation import icmp, loadbalancer, mirror, port
+from midonet.agent.simulation.chain import ACCEPT, CONTINUE, DROP, run_filter
 from midonet.agent.simulation.compiled import RouterInfo, RouterPortInfo, mac_bytes
 from midonet.agent.simulation.result import (
     ArpLearned,
@@ -104,12 +106,18 @@ def process(ctx: PacketContext, in_port: Port) -> None:
         return
     ctx.out_port_id = None
     ctx.out_port_groups = ()
-    if found.inbound_filter_id is not None:
+    balanced = CONTINUE
+    if found.load_balancer_id is not None:
+        balanced = loadbalancer.inbound(ctx, found.load_balancer_id)
+        if balanced == DROP:
+            ctx.drop(DropReason.NO_POOL_MEMBER, router_id)
+            return
+    if found.inbound_filter_id is not None and balanced == CONTINUE:  # not LB traffic
         verdict = run_filter(ctx, found.inbound_filter_id, router_id)
         if verdict != ACCEPT:
             _filtered_in(ctx, me, verdict)
             return
-    _route(ctx, info, me)
+    _route(ctx, info, me, balanced == ACCEPT)
 
 
 def _filtered_in(ctx: PacketContext, me: RouterPortInfo, verdict: int) -> None:
@@ -134,7 +142,11 @@ def reject(ctx: PacketContext, from_port: Port) -> None:
         _icmp(ctx, sender, ICMP_DEST_UNREACH, ICMP_UNREACH_ADMIN_PROHIBITED)
 
 
-def _route(ctx: PacketContext, info: RouterInfo, me: RouterPortInfo) -> None:
+def _route(
+    ctx: PacketContext, info: RouterInfo, me: RouterPortInfo, balanced: bool = False
+) -> None:
+    """Route the packet; `balanced`: the load balancer took it, which skips the
+    outbound filter too (the guide: "these filters will be skipped")."""
     router = info.router
     flow_hash = hash((ctx.nw_src, ctx.nw_dst, ctx.nw_proto, ctx.src_port, ctx.dst_port))
     route = info.table.lookup(ctx.nw_src, ctx.nw_dst, flow_hash)
@@ -148,7 +160,7 @@ def _route(ctx: PacketContext, info: RouterInfo, me: RouterPortInfo) -> None:
         ctx.step("route", router.id, route.next_hop_port_id, detail)
     kind = route.type
     if kind is RouteType.NORMAL:
-        _forward(ctx, router, me, route, info.ports)
+        _forward(ctx, router, me, route, info.ports, balanced)
     elif kind is RouteType.LOCAL:
         _local(ctx, info, me)
     elif kind is RouteType.BLACKHOLE:
@@ -202,6 +214,7 @@ def _forward(
     me: RouterPortInfo,
     route: Route,
     ports: Mapping[uuid.UUID, RouterPortInfo],
+    balanced: bool = False,
 ) -> None:
     out = ports.get(route.next_hop_port_id) if route.next_hop_port_id else None
     if out is None:
@@ -217,7 +230,13 @@ def _forward(
         return
     ctx.out_port_id = out.port.id
     ctx.out_port_groups = out.port.port_group_ids
-    if router.outbound_filter_id is not None:
+    if router.load_balancer_id is not None and not balanced:
+        reply = loadbalancer.outbound(ctx, router.load_balancer_id)
+        if reply == DROP:
+            ctx.drop(DropReason.LB_BACKEND_GONE, router.id)
+            return
+        balanced = reply == ACCEPT
+    if router.outbound_filter_id is not None and not balanced:
         verdict = run_filter(ctx, router.outbound_filter_id, router.id)
         if verdict != ACCEPT:
             if verdict == DROP:
