@@ -28,10 +28,12 @@ from midonet.agent.remote import NoTunnels, RemoteOutput
 from midonet.agent.simulation import MacLearned, StateChange
 from midonet.agent.state.flow_state import FlowStateTable
 from midonet.agent.state.nat_allocator import SnatAllocator
+from midonet.agent.topology.snapshot import Topology
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
+from midonet.agent.tunnel import VxlanTunnels
 from midonet.config import Config
-from midonet.model import HostInterface, Port
+from midonet.model import HostInterface, Port, TunnelZone
 from midonet.store.base import Store
 from midonet.store.state import MacTable, NatLeases, PortActive, Session
 
@@ -78,7 +80,10 @@ class Agent:
         self._started = False
         self.expired = False
         self._closers: list[Callable[[], None]] = []
-        self.remote: RemoteOutput = NoTunnels()
+        self._no_tunnels = NoTunnels()
+        self.remote: RemoteOutput = self._no_tunnels
+        """Where frames for ports bound on other hosts go: VXLAN tunnels once this
+        host is in a tunnel zone (tests may put a recorder here)."""
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -113,6 +118,14 @@ class Agent:
         self._closers.append(self.state.close)
         self.datapath = Datapath(self.loop, self._received)
         self._closers.append(self.datapath.close)
+        self.tunnels = VxlanTunnels(
+            self.host_id,
+            self.loop,
+            lambda: self.topology.current,
+            self._deliver_tunnelled,
+            self.config.get_int("agent.datapath.vxlan_overlay_udp_port"),
+        )
+        self._closers.append(self.tunnels.close)
         self.pipeline = PacketPipeline(
             lambda: self.topology.current,
             self.state,
@@ -265,3 +278,26 @@ class Agent:
 
     def _reconcile(self) -> None:
         self.bindings.reconcile(self.topology.current, self.host.interfaces.keys())
+        self._follow_tunnel_zones()
+
+    def _follow_tunnel_zones(self) -> None:
+        """Listen for tunnelled frames once this host is in a tunnel zone."""
+        tunnels = self.tunnels
+        if tunnels.is_open or not _in_a_tunnel_zone(self.topology.current, self.host_id):
+            return
+        try:
+            tunnels.open()
+        except OSError as e:
+            log.error("cannot listen on the tunnel port %d: %s", tunnels.udp_port, e)
+            return
+        if self.remote is self._no_tunnels:
+            self.remote = tunnels
+
+    def _deliver_tunnelled(self, vport_id: uuid.UUID, frame: bytes, vnet: bytes | None) -> bool:
+        if vnet is None:
+            return self.datapath.output(vport_id, frame)
+        return self.datapath.output(vport_id, frame, vnet)
+
+
+def _in_a_tunnel_zone(topology: Topology, host_id: uuid.UUID) -> bool:
+    return any(host_id in zone.host_ids for zone in topology.objects(TunnelZone))
