@@ -63,7 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             local.append(ConfigLayer.from_hocon(str(args.config), args.config.read_text()))
         config = node_config(store, my_id, local=local)
         agent = Agent(
-            store, my_id, hostname=args.hostname or hostname(), events=events, config=config
+            store,
+            my_id,
+            hostname=args.hostname or hostname(),
+            events=events,
+            config=config,
+            state_dir=state_dir,
         )
         agent.start()
     except (MidonetError, OSError) as e:

@@ -106,12 +106,15 @@ class PacketPipeline:
         *,
         idle_timeout: float = 60.0,
         max_flows: int = 20_000,
+        share_state: Callable[[SimulationResult], None] | None = None,
     ) -> None:
         self._topology = topology
         self._state = state
         self._write_state = write_state
         self._output = output
         self._clock = clock
+        self._share_state = share_state
+        """Given each simulated result that wrote state (flow-state sharing)."""
         self.flows: FlowTable[FlowMatch, Actions] = FlowTable(
             idle_timeout=idle_timeout, max_flows=max_flows
         )
@@ -154,6 +157,8 @@ class PacketPipeline:
         stats.simulations += 1
         try:
             self._apply_state(result)
+            if self._share_state is not None and result.state_changes:
+                self._share_state(result)
             install(self.flows, match, result, now)
             self._execute(frame, result.actions, vnet)
             self._finish(result, frame, vport_id, in_port, 0)

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
 
 from midonet.agent.bindings import Bindings
 from midonet.agent.datapath.datapath import Datapath, DatapathPort
@@ -25,15 +26,18 @@ from midonet.agent.loop import EventLoop
 from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
 from midonet.agent.remote import NoTunnels, RemoteOutput
-from midonet.agent.simulation import MacLearned, StateChange
-from midonet.agent.state.flow_state import FlowStateTable
+from midonet.agent.simulation import MacLearned, SimulationResult, StateChange
+from midonet.agent.simulation.result import ConnTrackAdded, NatBound
+from midonet.agent.state import exchange, storage
+from midonet.agent.state.flow_state import Entry, FlowStateTable
 from midonet.agent.state.nat_allocator import SnatAllocator
 from midonet.agent.topology.snapshot import Topology
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
 from midonet.agent.tunnel import VxlanTunnels
 from midonet.config import Config
-from midonet.model import HostInterface, Port, TunnelZone
+from midonet.errors import MalformedPacket
+from midonet.model import HostInterface, Port, PortGroup, TunnelZone
 from midonet.store.base import Store
 from midonet.store.state import MacTable, NatLeases, PortActive, Session
 
@@ -42,6 +46,7 @@ log = logging.getLogger("org.midonet.midolman")
 FLOW_IDLE_TIMEOUT = 60.0
 PARKED_CHECK_INTERVAL = 1.0
 FLOW_STATE_CHECK_INTERVAL = 1.0
+FLOW_STATE_SAVE_INTERVAL = 2.0
 SESSION_CHECK_INTERVAL = 1.0
 MAC_CHECK_INTERVAL = 1.0
 DROPS_CHECK_INTERVAL = 1.0
@@ -60,8 +65,11 @@ class Agent:
         flow_idle_timeout: float = FLOW_IDLE_TIMEOUT,
         expiration_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        state_dir: Path | None = None,
     ) -> None:
         self.store = store
+        self.state_dir = state_dir
+        """Where the flow state is kept across restarts (none: not kept)."""
         self.host_id = host_id
         self.events = events
         self.config = config if config is not None else store.config.node_config(host_id)
@@ -115,6 +123,7 @@ class Agent:
         self.state = StoreSimulationState(
             self.store.state, self.topology, clock=self.clock, flow_state=self.flow_state
         )
+        self._load_flow_state()
         self._closers.append(self.state.close)
         self.datapath = Datapath(self.loop, self._received)
         self._closers.append(self.datapath.close)
@@ -124,6 +133,7 @@ class Agent:
             lambda: self.topology.current,
             self._deliver_tunnelled,
             self.config.get_int("agent.datapath.vxlan_overlay_udp_port"),
+            on_state=self._state_received,
         )
         self._closers.append(self.tunnels.close)
         self.pipeline = PacketPipeline(
@@ -134,6 +144,7 @@ class Agent:
             self.clock,
             idle_timeout=self._idle_timeout,
             max_flows=self.config.get_int("agent.datapath.max_flow_count"),
+            share_state=self._share_state,
         )
         self.bindings = Bindings(
             self.host_id, self.datapath, self.pipeline, PortActive(self.store.state), self.session
@@ -144,6 +155,9 @@ class Agent:
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
         self.loop.call_every(FLOW_STATE_CHECK_INTERVAL, self._expire_flow_state)
+        if self.state_dir is not None:
+            self.loop.call_every(FLOW_STATE_SAVE_INTERVAL, self._save_flow_state)
+            self._closers.insert(0, self._save_flow_state)
         self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
         follow_connection = getattr(self.store, "add_connection_listener", None)
         if follow_connection is not None:  # ZooKeeper: LOST once past session_gracetime
@@ -238,6 +252,51 @@ class Agent:
         if removed:
             self.pipeline.invalidate(removed)
 
+    # --- flow state: shared with the hosts that may see replies, kept across restarts ---
+
+    def _share_state(self, result: SimulationResult) -> None:
+        """Send the conntrack/NAT entries a simulation created to the hosts of its
+        egress ports and of the stateful port groups those ports are in."""
+        entries: list[Entry] = [
+            (c.key, c.binding if isinstance(c, NatBound) else None)
+            for c in result.state_changes
+            if isinstance(c, ConnTrackAdded | NatBound)
+        ]
+        if not entries or not self.tunnels.is_open:
+            return
+        hosts = _reply_hosts(self.topology.current, result.output_ports) - {self.host_id}
+        for host_id in hosts:
+            for message in exchange.encode(entries):
+                self.tunnels.send_state(host_id, message)
+
+    def _state_received(self, message: bytes) -> None:
+        try:
+            entries = exchange.decode(message)
+        except MalformedPacket as e:
+            self.tunnels.stats.malformed += 1
+            log.debug("dropped a flow-state message: %s", e)
+            return
+        added = self.flow_state.merge(entries, self.clock())
+        if added:
+            self.pipeline.invalidate(added)
+
+    def _flow_state_file(self) -> Path | None:
+        return self.state_dir / storage.FILE_NAME if self.state_dir is not None else None
+
+    def _load_flow_state(self) -> None:
+        path = self._flow_state_file()
+        if path is not None:
+            self.flow_state.merge(storage.load(path), self.clock())
+
+    def _save_flow_state(self) -> None:
+        path = self._flow_state_file()
+        if path is None:
+            return
+        try:
+            storage.save(path, self.flow_state.all_entries())
+        except OSError as e:
+            log.warning("cannot save the flow state to %s: %s", path, e)
+
     def _forget_mac(self, bridge_id: uuid.UUID, vlan: int, mac: bytes, port: uuid.UUID) -> None:
         MacTable(self.store.state, bridge_id, vlan).remove(mac_text(mac), port)
 
@@ -297,6 +356,25 @@ class Agent:
         if vnet is None:
             return self.datapath.output(vport_id, frame)
         return self.datapath.output(vport_id, frame, vnet)
+
+
+def _reply_hosts(topology: Topology, port_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    hosts: set[uuid.UUID] = set()
+    for port_id in port_ids:
+        port = topology.get(Port, port_id)
+        if port is None:
+            continue
+        if port.host_id is not None:
+            hosts.add(port.host_id)
+        for group_id in port.port_group_ids:
+            group = topology.get(PortGroup, group_id)
+            if group is None or not group.stateful:
+                continue
+            for member_id in group.port_ids:
+                member = topology.get(Port, member_id)
+                if member is not None and member.host_id is not None:
+                    hosts.add(member.host_id)
+    return hosts
 
 
 def _in_a_tunnel_zone(topology: Topology, host_id: uuid.UUID) -> bool:

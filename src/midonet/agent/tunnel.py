@@ -45,11 +45,14 @@ VXLAN: Final = struct.Struct("!BBxxI")  # flags, our reserved flags, (reserved),
 FLAG_VNI: Final = 0x08
 FLAG_VNET: Final = 0x01
 """Our use of a reserved bit: a virtio-net header precedes the inner frame."""
+FLOW_STATE_VNI: Final = 0xFFFFFF
+"""The VNI of flow-state messages (no port's key: `tunnel_key_of` never gives it)."""
 BURST: Final = 64
 MAX_DATAGRAM: Final = 65535
 SUPPORTED: Final = (TunnelZoneType.VXLAN,)
 
 Deliver = Callable[[uuid.UUID, bytes, bytes | None], bool]
+StateReceived = Callable[[bytes], None]
 
 
 def tunnel_key_of(port: Port) -> int:
@@ -69,6 +72,8 @@ class TunnelStats:
     no_peer: int = 0
     unsupported_zone: int = 0
     send_errors: int = 0
+    state_sent: int = 0
+    state_received: int = 0
 
 
 class VxlanTunnels:
@@ -81,8 +86,11 @@ class VxlanTunnels:
         topology: Callable[[], Topology],
         deliver: Deliver,
         udp_port: int = DEFAULT_PORT,
+        on_state: StateReceived | None = None,
     ) -> None:
         self.host_id = host_id
+        self.on_state = on_state
+        """Called with the payload of each flow-state message received."""
         self.udp_port = udp_port
         self.stats = TunnelStats()
         self._loop = loop
@@ -133,6 +141,22 @@ class VxlanTunnels:
             log.debug("tunnel to %s: %s", peer, e)
             return False
         self.stats.sent += 1
+        return True
+
+    def send_state(self, host_id: uuid.UUID, message: bytes) -> bool:
+        """Send a flow-state message to `host_id` (see `midonet.agent.state.exchange`)."""
+        peer = self.peer_address(host_id) if self._socket is not None else None
+        if self._socket is None or peer is None:
+            self.stats.no_peer += 1
+            return False
+        try:
+            self._socket.sendto(VXLAN.pack(FLAG_VNI, 0, FLOW_STATE_VNI << 8) + message,
+                                (peer, self.udp_port))  # fmt: skip
+        except OSError as e:
+            self.stats.send_errors += 1
+            log.debug("flow state to %s: %s", peer, e)
+            return False
+        self.stats.state_sent += 1
         return True
 
     def peer_address(self, host_id: uuid.UUID) -> str | None:
@@ -194,11 +218,19 @@ class VxlanTunnels:
     def receive(self, datagram: bytes) -> None:
         """Deliver one VXLAN datagram's frame to its local port."""
         self.stats.received += 1
-        if len(datagram) < VXLAN.size + 14:
+        if len(datagram) < VXLAN.size + 8:
             self.stats.malformed += 1
             return
         flags, ours, vni = VXLAN.unpack_from(datagram)
         if not flags & FLAG_VNI:
+            self.stats.malformed += 1
+            return
+        if vni >> 8 == FLOW_STATE_VNI:
+            self.stats.state_received += 1
+            if self.on_state is not None:
+                self.on_state(datagram[VXLAN.size :])
+            return
+        if len(datagram) < VXLAN.size + 14:
             self.stats.malformed += 1
             return
         start, vnet = VXLAN.size, None

@@ -122,6 +122,11 @@ class FlowStateTable:
                 added.append(key)
         return added
 
+    def all_entries(self) -> list[Entry]:
+        out: list[Entry] = [(key, None) for key in self.conntrack]
+        out.extend(self.nat.items())
+        return out
+
     def entries(self, keys: Iterable[Hashable]) -> list[Entry]:
         """The entries among `keys` (e.g. the tags of a flow), for export."""
         out: list[Entry] = []
