@@ -114,7 +114,7 @@ class PacketPipeline:
         self._output = output
         self._clock = clock
         self._share_state = share_state
-        """Given each simulated result that wrote state (flow-state sharing)."""
+        """Given each simulated result that forwards (flow-state sharing)."""
         self.flows: FlowTable[FlowMatch, Actions] = FlowTable(
             idle_timeout=idle_timeout, max_flows=max_flows
         )
@@ -157,7 +157,7 @@ class PacketPipeline:
         stats.simulations += 1
         try:
             self._apply_state(result)
-            if self._share_state is not None and result.state_changes:
+            if self._share_state is not None and result.actions:
                 self._share_state(result)
             install(self.flows, match, result, now)
             self._execute(frame, result.actions, vnet)

@@ -27,9 +27,8 @@ from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
 from midonet.agent.remote import NoTunnels, RemoteOutput
 from midonet.agent.simulation import MacLearned, SimulationResult, StateChange
-from midonet.agent.simulation.result import ConnTrackAdded, NatBound
 from midonet.agent.state import exchange, storage
-from midonet.agent.state.flow_state import Entry, FlowStateTable
+from midonet.agent.state.flow_state import FlowStateTable
 from midonet.agent.state.nat_allocator import SnatAllocator
 from midonet.agent.topology.snapshot import Topology
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
@@ -255,16 +254,17 @@ class Agent:
     # --- flow state: shared with the hosts that may see replies, kept across restarts ---
 
     def _share_state(self, result: SimulationResult) -> None:
-        """Send the conntrack/NAT entries a simulation created to the hosts of its
-        egress ports and of the stateful port groups those ports are in."""
-        entries: list[Entry] = [
-            (c.key, c.binding if isinstance(c, NatBound) else None)
-            for c in result.state_changes
-            if isinstance(c, ConnTrackAdded | NatBound)
-        ]
-        if not entries or not self.tunnels.is_open:
+        """Send the conntrack/NAT entries a forwarded flow depends on (those it
+        created included: they are written before) to the hosts of its egress ports
+        and of the stateful port groups those ports are in."""
+        if not self.tunnels.is_open:
             return
         hosts = _reply_hosts(self.topology.current, result.output_ports) - {self.host_id}
+        if not hosts:
+            return
+        entries = self.flow_state.entries(result.tags)
+        if not entries:
+            return
         for host_id in hosts:
             for message in exchange.encode(entries):
                 self.tunnels.send_state(host_id, message)
