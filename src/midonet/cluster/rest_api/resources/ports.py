@@ -9,7 +9,7 @@ from typing import Any
 
 from midonet.cluster.rest_api import media
 from midonet.cluster.rest_api.context import Context, Response
-from midonet.cluster.rest_api.errors import bad_request, conflict
+from midonet.cluster.rest_api.errors import bad_request, conflict, not_found
 from midonet.cluster.rest_api.fields import Field, Mapping, mechanical
 from midonet.cluster.rest_api.resource import Resource, crud, nested
 from midonet.cluster.rest_api.resources.devices import (
@@ -247,6 +247,21 @@ def _check_linkable(port: Port, peer: Port) -> None:
         )
 
 
+def _get_link(ctx: Context, id: str) -> Response:
+    """The link a POST created (its Location): the port and its peer."""
+    port, _ = PORT.load(ctx, id)
+    if port.peer_id is None:
+        raise not_found(f"port {port.id} is not linked")
+    body = {
+        "portId": str(port.id),
+        "peerId": str(port.peer_id),
+        "uri": ctx.uri(PORTS, port.id, "link"),
+        "port": ctx.uri(PORTS, port.id),
+        "peer": ctx.uri(PORTS, port.peer_id),
+    }
+    return Response(200, body, media.PORT_LINK)
+
+
 def _unlink(ctx: Context, id: str) -> Response:
     port, _ = PORT.load(ctx, id)
     PORT.check_write(ctx, port)
@@ -278,4 +293,5 @@ def register(routes: Routes) -> None:
         media=media.PORT_LINK,
         summary="Link a port to a peer port",
     )
+    routes.add("GET", "/ports/{id}/link", _get_link, summary="The port's link to its peer")
     routes.add("DELETE", "/ports/{id}/link", _unlink, summary="Unlink a port")
