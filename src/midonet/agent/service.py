@@ -20,6 +20,7 @@ from midonet.agent.bindings import Bindings
 from midonet.agent.datapath.datapath import Datapath, DatapathPort
 from midonet.agent.datapath.packet_socket import Received
 from midonet.agent.events import AgentEvents
+from midonet.agent.health.service import HealthMonitoring
 from midonet.agent.host import HostService
 from midonet.agent.interfaces import InterfaceMonitor
 from midonet.agent.loop import EventLoop
@@ -153,6 +154,17 @@ class Agent:
         self._closers.append(self.state.subscribe(self._on_state))
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
+        if self.config.get_bool("agent.haproxy_health_monitor.health_monitor_enable"):
+            self.health = HealthMonitoring(
+                self.store,
+                self.host_id,
+                self.session,
+                self.loop,
+                lambda: self.topology.current,
+                self.clock,
+            )
+            self.health.start()
+            self._closers.append(self.health.close)
         self.loop.call_every(FLOW_STATE_CHECK_INTERVAL, self._expire_flow_state)
         if self.state_dir is not None:
             self.loop.call_every(FLOW_STATE_SAVE_INTERVAL, self._save_flow_state)
