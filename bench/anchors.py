@@ -3,11 +3,12 @@
     sudo .venv/bin/python bench/anchors.py [--runs 3] [--duration 5] [--soak 60] [--ovn]
 
 The topology of ../shared/anchors/: vm1 (10.0.0.11) and vm2 (10.0.0.12) on a tenant
-bridge → tenant router (10.0.0.1) that SNATs 10.0.0.0/24 to 172.16.0.2 and filters
-with 20 stateful rules (accept return flows, drop invalid... as kernel-router.sh's
-nftables forward chain) → transit 172.16.0.0/24 → edge router → uplink 192.0.2.1 →
-ext (192.0.2.100). One `midolman` process (embedded NSDB file) binds the namespaces'
-veth peers. The same tools as the anchors: ping, `iperf3 -u -l 64 -b 0`, `iperf3`
+bridge → tenant router (10.0.0.1) that SNATs 10.0.0.0/24 to 172.16.0.2, with 22
+stateful rules as security groups on the VM ports (tracking and anti-spoofing from
+the VMs; replies, ICMP and 16 service ports to them) → transit 172.16.0.0/24 → edge
+router → uplink 192.0.2.1 → ext (192.0.2.100). One `midolman` process (embedded NSDB
+file) binds the namespaces' veth peers. The same tools as the anchors: ping,
+`iperf3 -u -l 64 -b 0`, `iperf3`
 TCP, sequential connect+close through the SNAT, and rule-add-to-applied (a drop rule
 written to the NSDB until pings stop passing, MidoNet's counterpart of an ACL add).
 
@@ -53,7 +54,7 @@ from midonet.model import (
     RuleType,
 )
 from midonet.store import EmbeddedStore
-from midonet.store.state import PortActive
+from midonet.store.state import HostAlive, PortActive
 
 HERE = Path(__file__).resolve().parent
 ANCHORS = HERE.parent.parent / "shared" / "anchors"
@@ -99,6 +100,13 @@ srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(4096)
 print("ready", flush=True)
 while True:
     c, _ = srv.accept(); c.close()
+"""
+PEER_SERVER = """
+import socket
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("192.0.2.100", 5400)); srv.listen(16)
+print("ready", flush=True)
+c, peer = srv.accept(); print(peer[0], flush=True); c.close()
 """
 CONN_CLIENT = """
 import socket, sys, time
@@ -242,40 +250,54 @@ def canonical(store: EmbeddedStore, host_id: uuid.UUID, links: dict[str, str]) -
             next_hop_gateway=ip("172.16.0.2"),
         )
     )
-    # 20 stateful rules, as the kernel anchor's forward chain (towards the VMs).
-    acl, pre, post = Chain(name="acl"), Chain(name="pre"), Chain(name="post")
-    for chain in (acl, pre, post):
+    # The stateful rules, as security groups on the VM ports (OVN's ACLs on the tenant
+    # switch; the kernel anchor's forward chain): from a VM, track and anti-spoof;
+    # to a VM, replies, ICMP and 16 service ports, nothing else.
+    sg_in, sg_out, pre, post = (Chain(name=n) for n in ("sg-in", "sg-out", "pre", "post"))
+    for chain in (sg_in, sg_out, pre, post):
         store.create(chain)
     vms = [ip("10.0.0.11"), ip("10.0.0.12")]
-    rules = [Rule(type=RuleType.ACCEPT, condition=Condition(match_return_flow=True))]
-    rules += [
-        Rule(
-            type=RuleType.ACCEPT,
-            condition=Condition(in_port_ids=(t_in.id,), nw_src_address=vm, nw_src_length=32),
-        )
-        for vm in vms
-    ]
-    rules.append(
-        Rule(type=RuleType.ACCEPT, condition=Condition(nw_proto=1, out_port_ids=(t_in.id,)))
-    )
-    rules += [
-        Rule(
-            type=RuleType.ACCEPT,
-            condition=Condition(
-                nw_proto=6, out_port_ids=(t_in.id,), tp_dst=PortRange(start=p, end=p)
+    _rules(
+        store,
+        sg_in,
+        [
+            Rule(type=RuleType.CONTINUE, condition=Condition(match_forward_flow=True)),
+            *(
+                Rule(type=RuleType.ACCEPT, condition=Condition(nw_src_address=vm, nw_src_length=32))
+                for vm in vms
             ),
+            Rule(type=RuleType.DROP, condition=Condition(dl_type=0x0800)),
+        ],
+    )
+    _rules(
+        store,
+        sg_out,
+        [
+            Rule(type=RuleType.ACCEPT, condition=Condition(match_return_flow=True)),
+            Rule(type=RuleType.ACCEPT, condition=Condition(nw_proto=1)),
+            *(
+                Rule(
+                    type=RuleType.ACCEPT,
+                    condition=Condition(nw_proto=6, tp_dst=PortRange(start=p, end=p)),
+                )
+                for p in SERVICE_PORTS
+            ),
+            Rule(type=RuleType.DROP, condition=Condition(dl_type=0x0800)),
+        ],
+    )
+    for port in bound[:2]:
+        current_port = store.get(Port, port.id)
+        store.update(
+            current_port.obj.replace(inbound_filter_id=sg_in.id, outbound_filter_id=sg_out.id),
+            expected_version=current_port.version,
         )
-        for p in SERVICE_PORTS
-    ]
-    rules.append(Rule(type=RuleType.DROP, condition=Condition(out_port_ids=(t_in.id,))))
-    _rules(store, acl, rules)
     _rules(
         store,
         pre,
         [
             Rule(
                 type=RuleType.REV_SNAT,
-                flow_action=FlowAction.CONTINUE,
+                flow_action=FlowAction.ACCEPT,
                 condition=Condition(in_port_ids=(t_out.id,)),
             )
         ],
@@ -284,7 +306,6 @@ def canonical(store: EmbeddedStore, host_id: uuid.UUID, links: dict[str, str]) -
         store,
         post,
         [
-            Rule(type=RuleType.JUMP, jump_chain_id=acl.id),
             Rule(
                 type=RuleType.SNAT,
                 flow_action=FlowAction.ACCEPT,
@@ -292,7 +313,7 @@ def canonical(store: EmbeddedStore, host_id: uuid.UUID, links: dict[str, str]) -
                 condition=Condition(
                     out_port_ids=(t_out.id,), nw_src_address=ip("10.0.0.0"), nw_src_length=24
                 ),
-            ),
+            )
         ],
     )
     current = store.get(Router, tenant.id)
@@ -324,7 +345,7 @@ def agent_process(workdir: Path) -> Iterator[tuple[subprocess.Popen[bytes], uuid
     )
     try:
         deadline = time.monotonic() + 20
-        while (host := read_host_id(workdir)) is None:
+        while (host := read_host_id(workdir)) is None or not _registered(workdir, host):
             if time.monotonic() > deadline:
                 raise TimeoutError("midolman did not start")
             time.sleep(0.1)
@@ -337,6 +358,11 @@ def agent_process(workdir: Path) -> Iterator[tuple[subprocess.Popen[bytes], uuid
             proc.kill()
             proc.wait()
         log.close()
+
+
+def _registered(workdir: Path, host: uuid.UUID) -> bool:
+    with EmbeddedStore(workdir / "nsdb.db") as store:
+        return HostAlive(store.state).is_alive(host)
 
 
 def rss_mb(pid: int) -> float:
@@ -369,6 +395,7 @@ def measure_ours(duration: float, soak: float) -> dict[str, float]:
                             raise TimeoutError("the agent did not bind the ports")
                         time.sleep(0.05)
                     out = _data_plane(vm1, ext, duration, servers)
+                    out["snat_seen"] = 1.0 if _snat_seen(vm1, ext, servers) else 0.0
                     out["rule_applied_ms"] = _rule_applied(store, vm1)
                     if soak:
                         out.update(_soak(proc.pid, vm1, ext, soak))
@@ -432,6 +459,20 @@ def _data_plane(
     with contextlib.suppress(ValueError):
         out["tcp_conn_per_s"] = float(rate.stdout.strip())
     return out
+
+
+def _snat_seen(vm1: str, ext: str, servers: list[subprocess.Popen[str]]) -> bool:
+    """Whether ext sees vm1's connections come from the SNAT address."""
+    probe = subprocess.Popen(
+        ["ip", "netns", "exec", ext, sys.executable, "-c", PEER_SERVER],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    servers.append(probe)
+    assert probe.stdout is not None
+    probe.stdout.readline()
+    ex(vm1, sys.executable, "-c", CONN_CLIENT, "192.0.2.100", "5400", "0.2")
+    return probe.stdout.readline().strip() == "172.16.0.2"
 
 
 def _rule_applied(store: EmbeddedStore, vm1: str) -> float:

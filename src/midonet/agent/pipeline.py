@@ -37,12 +37,16 @@ from midonet.agent.simulation import (
     simulate_egress,
 )
 from midonet.agent.simulation.flow import Actions
+from midonet.agent.simulation.flow_plan import compile_plan
 from midonet.agent.simulation.tags import ARP_TAG
 from midonet.agent.topology.snapshot import Topology
 from midonet.errors import MalformedPacket
 from midonet.packets.match import FlowMatch, match_frame
 
 log = logging.getLogger(__name__)
+
+_GENERIC = object()
+"""A flow whose actions have no compiled plan: `apply_actions` runs them."""
 
 MAX_PARKED_PER_ADDRESS = 32
 MAX_GENERATED_DEPTH = 4
@@ -140,6 +144,15 @@ class PacketPipeline:
         if flow is not None:
             stats.flow_hits += 1
             try:
+                if vnet is None and flow.actions:
+                    plan = flow.compiled
+                    if plan is None:
+                        plan = flow.compiled = compile_plan(frame, flow.actions) or _GENERIC
+                    if plan is not _GENERIC:
+                        for out_port, out in plan(frame):
+                            if not self._output(out_port, out, None):
+                                stats.undeliverable += 1
+                        return
                 self._execute(frame, flow.actions, vnet)
             except Exception:  # a frame the actions cannot apply to: drop it alone
                 stats.errors += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 A = TypeVar("A")
@@ -44,6 +44,8 @@ class Flow(Generic[K, A]):
     hard_timeout: float = 0.0  # 0: none
     packets: int = 0
     bytes: int = 0
+    compiled: Any = None
+    """What the datapath derived from the actions for its fast path (set on first use)."""
 
     def expired(self, now: float) -> RemovalReason | None:
         if self.hard_timeout and now - self.created >= self.hard_timeout:

@@ -45,7 +45,7 @@ def _run(*args: str) -> None:
 
 def link_network(pool_id: uuid.UUID) -> ipaddress.IPv4Network:
     """A /30 in 169.254.0.0/16 for the pool (169.254.0.0/24 is left alone)."""
-    index = pool_id.int % 16383 + 64  # /30 number 64.. keeps clear of 169.254.0.x
+    index = pool_id.int % 16320 + 64  # /30 number 64-16383: clear of 169.254.0.x
     return ipaddress.IPv4Network((int(ipaddress.IPv4Address("169.254.0.0")) + index * 4, 30))
 
 
