@@ -68,6 +68,7 @@ Describe = Callable[[bytes], str]
 Delivery = tuple[str, bytes]
 
 _MAX_GENERATED_DEPTH = 4
+USER_METER = "meters:user:"
 
 
 class ScenarioFailure(AssertionError):
@@ -262,8 +263,9 @@ def _check(
                 f"({result.drop_reason}){where}"
             )
     _check_deliveries(run, label, expect, delivered, where)
-    if "meters" in expect and list(result.meters) != list(expect["meters"]):
-        raise ScenarioFailure(f"{label}: meters {result.meters}, expected {expect['meters']}")
+    user_meters = [m.removeprefix(USER_METER) for m in result.meters if m.startswith(USER_METER)]
+    if "meters" in expect and user_meters != list(expect["meters"]):
+        raise ScenarioFailure(f"{label}: user meters {user_meters}, expected {expect['meters']}")
     if "learned" in expect:
         _check_learned(run, label, expect["learned"], result)
     if "trace" in expect:

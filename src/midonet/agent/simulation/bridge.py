@@ -51,6 +51,7 @@ def process(ctx: PacketContext, in_port: Port) -> None:
         ctx.drop(DropReason.UNKNOWN_OBJECT, bridge_id)
         return
     ctx.tags.update(info.tags)
+    ctx.meters.append(info.meter)
     ctx.devices.add(bridge_id)
     if ctx.trace is not None:
         ctx.step("bridge", bridge_id, in_port.id)
@@ -120,6 +121,8 @@ def _unicast(ctx: PacketContext, info: BridgeInfo, in_port: Port) -> list[uuid.U
         if ctx.trace is not None:
             ctx.step("unknown destination", bridge_id, detail=(("mac", dst.hex(":")),))
         return _flood(ctx, info, in_port)
+    if ctx.trace is not None:
+        ctx.step("mac lookup", bridge_id, learned, (("mac", dst.hex(":")), ("vlan", vlan)))
     if learned == in_port.id:
         ctx.drop(DropReason.SAME_PORT, bridge_id)
         return None

@@ -120,6 +120,12 @@ class CompiledChain:
     changes (a rule names its chain), as MidoNet tags chains, not rules."""
 
 
+def user_meter(name: str | None) -> str | None:
+    """A rule's `meterName` as the meter it feeds: `meters:user:NAME` (the prefix keeps
+    user meters apart from the built-in ones)."""
+    return None if name is None else f"meters:user:{name}"
+
+
 def compile_chain(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | None:
     """The chain compiled for this snapshot (None if it is not in the snapshot)."""
     chain = topology.get(Chain, chain_id)
@@ -137,7 +143,7 @@ def compile_chain(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | No
         )
         for position, rule in enumerate(topology.rules_of(chain_id), start=1)
     )
-    entries = tuple((r.predicate, r.code, r.jump_chain_id, r.meter_name, r) for r in rules)
+    entries = tuple((r.predicate, r.code, r.jump_chain_id, user_meter(r.meter_name), r) for r in rules)
     return CompiledChain(chain_id, chain.name, rules, entries, frozenset((chain_id,)))
 
 

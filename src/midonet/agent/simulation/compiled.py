@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 class SimPort:
     port: Port
     tags: frozenset[uuid.UUID]
+    rx_meters: tuple[str, str]
+    """`meters:device:ID` and `meters:port:rx:ID`, fed by every packet entering it."""
+    tx_meter: str
+    """`meters:port:tx:ID`, fed by every packet leaving it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class RouterPortInfo:
 class RouterInfo:
     router: Router
     tags: frozenset[uuid.UUID]
+    meter: str
     ports: Mapping[uuid.UUID, RouterPortInfo]
     table: RoutingTable
 
@@ -56,6 +61,7 @@ class BridgeInfo:
 
     bridge: Bridge
     tags: frozenset[uuid.UUID]
+    meter: str
     exterior: tuple[uuid.UUID, ...]
     router_port_by_mac: Mapping[bytes, uuid.UUID]
     """MAC of a peered router port → the bridge port peered with it."""
@@ -69,6 +75,11 @@ class BridgeInfo:
     @property
     def vlan_aware(self) -> bool:
         return bool(self.port_of_vlan)
+
+
+def device_meter(device_id: uuid.UUID) -> str:
+    """The meter every packet through a device (bridge, router, port) feeds."""
+    return f"meters:device:{device_id}"
 
 
 def mac_bytes(text: str | None) -> bytes:
@@ -96,7 +107,10 @@ class SimTopology:
             return self._ports[port_id]
         except KeyError:
             found = self.topology.get(Port, port_id)
-            sim = SimPort(found, frozenset((port_id,))) if found is not None else None
+            sim = None
+            if found is not None:
+                rx = (device_meter(port_id), f"meters:port:rx:{port_id}")
+                sim = SimPort(found, frozenset((port_id,)), rx, f"meters:port:tx:{port_id}")
             self._ports[port_id] = sim
             return sim
 
@@ -143,6 +157,7 @@ def _bridge_info(topology: Topology, bridge_id: uuid.UUID) -> BridgeInfo | None:
     return BridgeInfo(
         found,
         frozenset((bridge_id,)),
+        device_meter(bridge_id),
         tuple(p.id for p in topology.exterior_ports_of(bridge_id)),
         MappingProxyType(by_mac),
         MappingProxyType(by_ip),
@@ -169,6 +184,7 @@ def _router_info(topology: Topology, router_id: uuid.UUID) -> RouterInfo | None:
     return RouterInfo(
         found,
         frozenset((router_id,)),
+        device_meter(router_id),
         MappingProxyType(ports),
         routing_table(topology, router_id),
     )

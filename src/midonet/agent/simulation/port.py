@@ -37,6 +37,7 @@ def ingress(ctx: PacketContext, port_id: uuid.UUID) -> None:
         ctx.drop(DropReason.UNKNOWN_OBJECT, port_id)
         return
     ctx.tags.update(sim.tags)
+    ctx.meters.extend(sim.rx_meters)
     port = sim.port
     if ctx.trace is not None:
         ctx.step("port ingress", port.device_id, port_id)
@@ -85,6 +86,7 @@ def egress(ctx: PacketContext, port_id: uuid.UUID, *, filters: bool = True) -> N
             ctx.vlan_ids = _without(ctx.vlan_ids, port.vlan_id)
     if ctx.trace is not None:
         ctx.step("port egress", port.device_id, port_id)
+    ctx.meters.append(sim.tx_meter)
     if not port.admin_state_up:
         ctx.drop(DropReason.PORT_DOWN, port_id)
         return

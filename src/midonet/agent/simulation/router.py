@@ -77,6 +77,7 @@ def process(ctx: PacketContext, in_port: Port) -> None:
         ctx.drop(DropReason.UNKNOWN_OBJECT, router_id)
         return
     ctx.tags.update(info.tags)
+    ctx.meters.append(info.meter)
     found, ports = info.router, info.ports
     ctx.devices.add(router_id)
     ctx.received_ttl = ctx.nw_ttl
@@ -156,7 +157,16 @@ def _route(
         return
     ctx.tags.add(route.id)
     if ctx.trace is not None:
-        detail = (("route", route.id), ("type", route.type.value), ("weight", route.weight))
+        why = info.table.explain(ctx.nw_src, ctx.nw_dst, flow_hash)
+        detail = (
+            ("route", route.id),
+            ("type", route.type.value),
+            ("prefix", f"{route.dst_network_addr}/{route.dst_network_length}"),
+            ("weight", route.weight),
+            ("why", why.reason),
+        )
+        if len(why.candidates) > 1:
+            detail += (("ecmp hash", flow_hash),)
         ctx.step("route", router.id, route.next_hop_port_id, detail)
     kind = route.type
     if kind is RouteType.NORMAL:
@@ -249,6 +259,9 @@ def _forward(
     mac = _next_hop_mac(ctx, router, me, out, gateway or ctx.nw_dst, bool(gateway))
     if mac is None:
         return
+    if ctx.trace is not None:
+        hop = (("ip", _ip_text(gateway or ctx.nw_dst)), ("mac", mac.hex(":")))
+        ctx.step("next hop", router.id, out.port.id, hop)
     ctx.eth_src = out.mac
     ctx.eth_dst = mac
     if router.outbound_mirror_ids:

@@ -146,6 +146,13 @@ class StoreSimulationState:
 
         return unsubscribe
 
+    def mac_learned_on(self, bridge_id: uuid.UUID, port_id: uuid.UUID) -> bytes | None:
+        """A MAC the bridge learned on `port_id` (what a trace sends from there)."""
+        for (bridge, _, mac), port in list(self._macs.items()):
+            if bridge == bridge_id and port == port_id:
+                return mac
+        return None
+
     def arp_request_sent(self, router_id: uuid.UUID, ip: int, first: float) -> None:
         """The router asked for `ip`, first at `first` (kept until the IP resolves)."""
         self._arp_requests.setdefault((router_id, ip), first)
