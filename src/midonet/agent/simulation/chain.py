@@ -143,7 +143,9 @@ def compile_chain(topology: Topology, chain_id: uuid.UUID) -> CompiledChain | No
         )
         for position, rule in enumerate(topology.rules_of(chain_id), start=1)
     )
-    entries = tuple((r.predicate, r.code, r.jump_chain_id, user_meter(r.meter_name), r) for r in rules)
+    entries = tuple(
+        (r.predicate, r.code, r.jump_chain_id, user_meter(r.meter_name), r) for r in rules
+    )
     return CompiledChain(chain_id, chain.name, rules, entries, frozenset((chain_id,)))
 
 
