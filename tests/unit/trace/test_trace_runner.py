@@ -47,8 +47,7 @@ def topology() -> BuiltTopology:
 
 
 def state() -> FakeSimulationState:
-    s = FakeSimulationState()
-    return s
+    return FakeSimulationState()
 
 
 def run(
