@@ -16,13 +16,15 @@ to stop the loop.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from midonet.agent.datapath.offload import VnetHeader
-from midonet.agent.flows.table import FlowTable
+from midonet.agent.flows.table import Flow, FlowTable
+from midonet.agent.meters import MeterRegistry
 from midonet.agent.simulation import (
     ARP_RETRY_INTERVAL,
     ARP_TIMEOUT,
@@ -40,8 +42,13 @@ from midonet.agent.simulation.flow import Actions
 from midonet.agent.simulation.flow_plan import compile_plan
 from midonet.agent.simulation.tags import ARP_TAG
 from midonet.agent.topology.snapshot import Topology
+from midonet.agent.trace_requests import LiveTraceRequests
+from midonet.agent.tracing import PacketTracer, PacketTracers
 from midonet.errors import MalformedPacket
+from midonet.metrics import Histogram
 from midonet.packets.match import FlowMatch, match_frame
+from midonet.trace.packet import describe_match
+from midonet.trace.report import build_report, render_text
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +85,9 @@ class PipelineStats:
     gave_up: int = 0
     invalidated: int = 0
     expired: int = 0
+    flows_created: int = 0
+    flows_deleted: int = 0
+    traced: int = 0
     drop_reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -120,9 +130,17 @@ class PacketPipeline:
         self._share_state = share_state
         """Given each simulated result that forwards (flow-state sharing)."""
         self.flows: FlowTable[FlowMatch, Actions] = FlowTable(
-            idle_timeout=idle_timeout, max_flows=max_flows
+            idle_timeout=idle_timeout, max_flows=max_flows, on_removed=self._flow_removed
         )
         self.stats = PipelineStats()
+        self.meters = MeterRegistry()
+        self.tracers = PacketTracers()
+        self.trace_requests: LiveTraceRequests | None = None
+        """The API's enabled `/traces` (set by the agent)."""
+        self.simulation_latency = Histogram(
+            "midolman_simulation_latency_seconds",
+            "Latency of simulating one packet (MidoNet's PacketPipelineHistogram.packetsProcessed)",
+        )
         self._waiting: dict[tuple[uuid.UUID, int], _Waiting] = {}
 
     # --- packets ------------------------------------------------------------------------
@@ -158,8 +176,16 @@ class PacketPipeline:
                 stats.errors += 1
                 log.exception("applying a flow to a packet from %s failed", vport_id)
             return
+        tracer = self.tracers.matching(match) if self.tracers.active else None
+        requests = self.trace_requests
+        tracing = tracer is not None or (requests is not None and requests.active)
         try:
-            result = simulate(frame, vport_id, self._topology(), self._state, now, match=match)
+            topology = self._topology()
+            started = time.perf_counter()
+            result = simulate(
+                frame, vport_id, topology, self._state, now, match=match, trace=tracing
+            )
+            self.simulation_latency.observe(time.perf_counter() - started)
         except MalformedPacket:
             stats.malformed += 1
             return
@@ -169,15 +195,59 @@ class PacketPipeline:
             return
         stats.simulations += 1
         try:
+            traced = False
+            if tracer is not None:
+                self._log_trace(tracer, match, vport_id, result, topology)
+                traced = True
+            if requests is not None and requests.active:
+                args = (frame, match, vport_id, result, topology, self._state, now)
+                traced = requests.record(*args) or traced
             self._apply_state(result)
             if self._share_state is not None and result.actions:
                 self._share_state(result)
-            install(self.flows, match, result, now)
+            # A traced packet installs no flow: the next one it matches is traced too.
+            flow = None if traced else install(self.flows, match, result, now)
+            if flow is not None:
+                stats.flows_created += 1
+                self.meters.track(flow, result.meters)
+            self.meters.count(result.meters, len(frame))
             self._execute(frame, result.actions, vnet)
             self._finish(result, frame, vport_id, in_port, 0)
         except Exception:
             stats.errors += 1
             log.exception("applying the simulation of a packet from %s failed", vport_id)
+
+    def _log_trace(
+        self,
+        tracer: PacketTracer,
+        match: FlowMatch,
+        vport_id: uuid.UUID,
+        result: SimulationResult,
+        topology: Topology,
+    ) -> None:
+        self.stats.traced += 1
+        report = build_report(
+            result,
+            topology,
+            ingress_port_id=vport_id,
+            packet=describe_match(match),
+            traced_by="mm-trace " + tracer.spec(),
+        )
+        self.tracers.log(tracer, self.tracers.next_cookie(), render_text(report).splitlines())
+
+    def add_tracer(self, tracer: PacketTracer) -> None:
+        """Start tracing; installed flows go so that established traffic is traced."""
+        self.tracers.add(tracer)
+        self.stats.invalidated += len(self.flows.clear())
+
+    def follow_trace_requests(self, topology: Topology) -> None:
+        """The API's trace requests changed (or the topology did)."""
+        if self.trace_requests is not None:
+            self.invalidate(self.trace_requests.update(topology))
+
+    def _flow_removed(self, flow: Flow[FlowMatch, Actions], reason: object) -> None:
+        self.stats.flows_deleted += 1
+        self.meters.flow_removed(flow)
 
     def _execute(self, frame: bytes, actions: Actions, vnet: bytes | None) -> None:
         if not actions:
@@ -229,6 +299,7 @@ class PacketPipeline:
             log.exception("simulating a packet generated at port %s failed", packet.port_id)
             return
         self._apply_state(result)
+        self.meters.count(result.meters, len(packet.frame))
         self._execute(packet.frame, result.actions, None)
         self._finish(result, packet.frame, packet.port_id, 0, depth + 1)
 

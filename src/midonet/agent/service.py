@@ -16,7 +16,10 @@ import uuid
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
+from midonet.agent.agent_metrics import agent_registry
 from midonet.agent.bindings import Bindings
+from midonet.agent.control import CONTROL_TABLE, ControlServer
+from midonet.agent.control_commands import AgentCommands
 from midonet.agent.datapath.datapath import Datapath, DatapathPort
 from midonet.agent.datapath.packet_socket import Received
 from midonet.agent.events import AgentEvents
@@ -34,6 +37,7 @@ from midonet.agent.state.nat_allocator import SnatAllocator
 from midonet.agent.topology.snapshot import Topology
 from midonet.agent.topology.state_tables import StoreSimulationState, mac_text
 from midonet.agent.topology.virtual_topology import TopologyChange, VirtualTopology
+from midonet.agent.trace_requests import LiveTraceRequests
 from midonet.agent.tunnel import VxlanTunnels
 from midonet.config import Config
 from midonet.errors import MalformedPacket
@@ -89,6 +93,8 @@ class Agent:
         self.expired = False
         self._closers: list[Callable[[], None]] = []
         self._no_tunnels = NoTunnels()
+        self.control_url: str | None = None
+        """Where the control endpoint listens, once started."""
         self.remote: RemoteOutput = self._no_tunnels
         """Where frames for ports bound on other hosts go: VXLAN tunnels once this
         host is in a tunnel zone (tests may put a recorder here)."""
@@ -146,6 +152,8 @@ class Agent:
             max_flows=self.config.get_int("agent.datapath.max_flow_count"),
             share_state=self._share_state,
         )
+        self.pipeline.trace_requests = LiveTraceRequests(self.store.state, self.host_id)
+        self.pipeline.follow_trace_requests(self.topology.current)
         self.bindings = Bindings(
             self.host_id, self.datapath, self.pipeline, PortActive(self.store.state), self.session
         )
@@ -181,7 +189,27 @@ class Agent:
         self.loop.call_every(
             MAC_CHECK_INTERVAL, lambda: self.mac_expiry.check(self.clock(), self.pipeline.flows)
         )
+        self._start_control()
         self._reconcile()
+
+    def _start_control(self) -> None:
+        """The control endpoint (mm-meter, mm-trace, traces, metrics); a port that is
+        taken is logged, not fatal: the datapath matters more."""
+        if not self.config.get_bool("agent.control.enabled"):
+            return
+        address = self.config.get_str("agent.control.address")
+        port = self.config.get_int("agent.control.port")
+        self.metrics = agent_registry(self)
+        try:
+            server = ControlServer(AgentCommands(self, self.metrics), address, port)
+        except OSError as e:
+            log.error("control endpoint not started on %s:%d: %s", address, port, e)
+            return
+        server.start()
+        self._closers.append(server.close)
+        self.control_url = server.url
+        self.store.state.put(CONTROL_TABLE, str(self.host_id), server.url, session=self.session)
+        log.info("control endpoint at %s", server.url)
 
     def run(self) -> None:
         """Serve on this thread until `stop()`."""
@@ -315,6 +343,7 @@ class Agent:
     def _on_topology(self, change: TopologyChange) -> None:  # topology worker thread
         def apply() -> None:
             self.pipeline.invalidate(change.tags)
+            self.pipeline.follow_trace_requests(change.current)
             self._reconcile()
 
         self.loop.call_soon_threadsafe(apply)

@@ -24,9 +24,12 @@ from typing import Any
 from midonet.agent.simulation.compiled import mac_bytes
 from midonet.errors import ValidationError, Violation
 from midonet.model import Port
+from midonet.packets.match import FlowMatch
 from midonet.packets import ICMP, IPv4, VlanTag
 from midonet.packets import builder as build
 from midonet.packets.constants import (
+    ETH_TYPE_ARP,
+    ETH_TYPE_IPV4,
     IP_PROTO_ICMP,
     IP_PROTO_TCP,
     IP_PROTO_UDP,
@@ -151,6 +154,27 @@ class PacketSpec:
         if self.proto == "arp":
             return f"arp who-has {dst} tell {src}"
         return f"icmp {src} > {dst} type {self.icmp_type} code {self.icmp_code}"
+
+
+def describe_match(match: FlowMatch) -> str:
+    """A received packet in the words `PacketSpec.describe` uses."""
+    if match.ethertype == ETH_TYPE_ARP:
+        return f"arp {_ip4(match.nw_src)} > {_ip4(match.nw_dst)}"
+    if match.ethertype != ETH_TYPE_IPV4:
+        return (
+            f"ethertype 0x{match.ethertype:04x} {match.eth_src.hex(':')} > {match.eth_dst.hex(':')}"
+        )
+    src, dst = _ip4(match.nw_src), _ip4(match.nw_dst)
+    name = {IP_PROTO_TCP: "tcp", IP_PROTO_UDP: "udp"}.get(match.nw_proto)
+    if name is not None:
+        return f"{name} {src}:{match.src_port} > {dst}:{match.dst_port}"
+    if match.nw_proto == IP_PROTO_ICMP:
+        return f"icmp {src} > {dst} type {match.src_port} code {match.dst_port}"
+    return f"ip proto {match.nw_proto} {src} > {dst}"
+
+
+def _ip4(value: int) -> str:
+    return str(ipaddress.IPv4Address(value & 0xFFFFFFFF))
 
 
 def _source_mac(port: Port, mac_of_port: MacOfPort) -> bytes:

@@ -14,6 +14,7 @@ from netlab import NetLab
 
 from midonet.agent.events import AgentEvents
 from midonet.agent.service import Agent
+from midonet.config import Config, ConfigLayer
 from midonet.store import EmbeddedStore
 
 
@@ -37,6 +38,8 @@ def agent(tmp_path: Path) -> Iterator[RunningAgent]:
         host_id,
         hostname=socket.gethostname(),
         events=events,
+        # An ephemeral control port: agents of parallel runs never fight over 7200.
+        config=Config([ConfigLayer("test", {"agent.control.port": 0})]),
         session_ttl=5.0,
         expiration_interval=1.0,
     )

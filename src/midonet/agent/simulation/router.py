@@ -158,7 +158,7 @@ def _route(
     ctx.tags.add(route.id)
     if ctx.trace is not None:
         why = info.table.explain(ctx.nw_src, ctx.nw_dst, flow_hash)
-        detail = (
+        detail: tuple[tuple[str, object], ...] = (
             ("route", route.id),
             ("type", route.type.value),
             ("prefix", f"{route.dst_network_addr}/{route.dst_network_length}"),

@@ -130,6 +130,10 @@ class Topology:
             raise MissingObject(kind.KIND, object_id)
         return obj  # type: ignore[return-value]
 
+    def counts(self) -> dict[str, int]:
+        """How many objects of each kind the snapshot holds."""
+        return {kind: len(objects) for kind, objects in self._by_kind.items()}
+
     def objects(self, kind: type[M]) -> Iterator[M]:
         return iter(self._by_kind.get(kind.KIND, _EMPTY).values())
 

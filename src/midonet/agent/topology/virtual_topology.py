@@ -44,6 +44,7 @@ from midonet.model import (
     Route,
     Router,
     Rule,
+    TraceRequest,
     TunnelZone,
     Vip,
 )
@@ -72,8 +73,10 @@ SIMULATED_KINDS: tuple[type[ModelObject], ...] = (
     QosRuleDscp,
     Host,
     TunnelZone,
+    TraceRequest,
 )
-"""The kinds the agent follows: everything the simulation and the tunnels read."""
+"""The kinds the agent follows: everything the simulation, the tunnels and the
+packet tracing read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,9 @@ class VirtualTopology:
         self._seen: dict[_Key, int] = {}  # newest version applied; deleted keys too
         self._closed = False
         self._generation = 0
+        self.updates = 0
+        """Objects created or changed after the first snapshot (metrics)."""
+        self.deletions = 0
         self._watches: list[Watch[uuid.UUID, ModelObject]] = []
         try:
             for kind, cls in self._kinds.items():
@@ -273,6 +279,8 @@ class VirtualTopology:
         tags = self._tags(pairs, previous, current)
         with self._cond:
             self._current = current
+            self.updates += len(upserts)
+            self.deletions += len(deletions)
             self._generation += 1
             generation = self._generation
             listeners = self._listeners

@@ -70,6 +70,15 @@ _AGENT = (
         "Bridges answer ARP requests in their segment from pre-seeded entries."),
     key("agent.midolman.stats_http_server_port", PORT, 7300,
         "TCP port of the agent's statistics HTTP server."),
+    # -- the control endpoint (MidoNet's JMX port: mm-meter, mm-trace, metrics) --
+    key("agent.control.enabled", BOOL, True,
+        "Serve the local control endpoint that mm-meter, mm-trace, the cluster's"
+        " trace forwarding and Prometheus use."),
+    key("agent.control.address", STRING, "127.0.0.1",
+        "Address the control endpoint listens on (MidoNet's JMX host). Loopback keeps"
+        " it local; an underlay address lets the cluster forward traces to it."),
+    key("agent.control.port", PORT, 7200,
+        "TCP port of the control endpoint (MidoNet's JMX port, 7200)."),
     # -- datapath and resource protection --
     key("agent.datapath.vxlan_vtep_udp_port", PORT, 4789,
         "UDP port for VXLAN tunnels to peer VTEPs (the standard VXLAN port)."),
