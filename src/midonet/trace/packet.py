@@ -24,7 +24,6 @@ from typing import Any
 from midonet.agent.simulation.compiled import mac_bytes
 from midonet.errors import ValidationError, Violation
 from midonet.model import Port
-from midonet.packets.match import FlowMatch
 from midonet.packets import ICMP, IPv4, VlanTag
 from midonet.packets import builder as build
 from midonet.packets.constants import (
@@ -39,6 +38,7 @@ from midonet.packets.constants import (
     TCP_RST,
     TCP_SYN,
 )
+from midonet.packets.match import FlowMatch
 
 PROTOCOLS = {"tcp": IP_PROTO_TCP, "udp": IP_PROTO_UDP, "icmp": IP_PROTO_ICMP, "arp": 0}
 TCP_FLAGS = {"syn": TCP_SYN, "ack": TCP_ACK, "fin": TCP_FIN, "rst": TCP_RST, "psh": TCP_PSH}

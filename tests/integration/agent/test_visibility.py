@@ -44,7 +44,7 @@ def control(agent: RunningAgent) -> list[str]:
 
 def tool(module: object, agent: RunningAgent, *args: str) -> list[str]:
     lines: list[str] = []
-    run = getattr(module, "run")
+    run = module.run
     assert run([*control(agent), *args], out=lines.append) == 0
     return lines
 
@@ -115,7 +115,7 @@ def test_mm_trace_logs_matching_packets_with_cookies_until_the_limit(
 
 
 def test_a_bad_tracer_option_is_named(agent: RunningAgent) -> None:
-    with pytest.raises(ControlUnreachable, match="ip-dst.*not an IPv4 address"):
+    with pytest.raises(ControlUnreachable, match=r"ip-dst.*not an IPv4 address"):
         mm_trace.run([*control(agent), "add", "--ip-dst", "10.0.0.999"], out=lambda _: None)
 
 
