@@ -48,7 +48,7 @@ from midonet.model import (
     TunnelZone,
     Vip,
 )
-from midonet.store.base import Store
+from midonet.store.base import Reader, Store
 from midonet.store.watch import Change, Watch
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ SIMULATED_KINDS: tuple[type[ModelObject], ...] = (
 )
 """The kinds the agent follows: everything the simulation, the tunnels and the
 packet tracing read."""
+
+
+def read_topology(store: Reader) -> Topology:
+    """A snapshot read once from the store (the cluster's traces; no watches)."""
+    return Topology.from_objects(obj for kind in SIMULATED_KINDS for obj in store.list(kind))
 
 
 @dataclass(frozen=True, slots=True)

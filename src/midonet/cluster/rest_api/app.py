@@ -29,6 +29,7 @@ from midonet.cluster.rest_api.resources import (
     routes,
     system,
     tables,
+    visibility,
 )
 from midonet.cluster.rest_api.routing import Routes
 from midonet.errors import MidonetError, StoreUnavailable
@@ -72,7 +73,8 @@ _WRITES = frozenset({"POST", "PUT", "DELETE"})
 
 def build_routes() -> Routes:
     r = Routes()
-    for module in (devices, ports, routes, chains, tables, groups, hosts, lb, misc, system):
+    modules = (devices, ports, routes, chains, tables, groups, hosts, lb, misc, system, visibility)
+    for module in modules:
         module.register(r)
     return r
 
