@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import uuid as uuidlib
 
+from midonet.cli import visibility
 from midonet.cli.aliases import Aliases
 from midonet.cli.client import JSON, Client, CliError
 from midonet.cli.objects import BY_PREFIX, REGISTRY, Field, Kind, Relation, families
@@ -127,6 +128,10 @@ class Interpreter:
         if head == "cleart":
             self.tenant = ""
             return []
+        if head == "trace":
+            return visibility.trace(self, tokens[1:])
+        if head == "topology":
+            return visibility.topology(self, tokens[1:])
         if len(tokens) > 1 and tokens[1] == "system-state":
             return self._system_state(tokens)
         if head in ("list", "create", "delete") and len(tokens) > 1:

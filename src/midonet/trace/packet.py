@@ -15,6 +15,7 @@ gateway MAC.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import uuid
 from collections.abc import Callable, Mapping
@@ -114,9 +115,12 @@ class PacketSpec:
             raise ValidationError(problems, kind="packet")
         return cls(**values)
 
-    def frame(self, port: Port, mac_of_port: MacOfPort, mac_of_ip: MacOfIp) -> bytes:
-        """The Ethernet frame of this packet as it enters `port`."""
-        src = self.eth_src or _source_mac(port, mac_of_port)
+    def frame(
+        self, port: Port, mac_of_port: MacOfPort, mac_of_ip: MacOfIp, port_label: str = ""
+    ) -> bytes:
+        """The Ethernet frame of this packet as it enters `port` (`port_label` seeds
+        the source MAC made up when none is known, so it is the same every run)."""
+        src = self.eth_src or _source_mac(port, mac_of_port, port_label)
         dst = self.eth_dst or _destination_mac(port, self.ip_dst, mac_of_ip)
         vlans = (VlanTag(self.vlan),) if self.vlan is not None else ()
         if self.proto == "arp":
@@ -177,12 +181,13 @@ def _ip4(value: int) -> str:
     return str(ipaddress.IPv4Address(value & 0xFFFFFFFF))
 
 
-def _source_mac(port: Port, mac_of_port: MacOfPort) -> bytes:
+def _source_mac(port: Port, mac_of_port: MacOfPort, label: str) -> bytes:
     learned = mac_of_port(port)
     if learned is not None:
         return learned
-    # Locally administered, unicast, stable for the port: 02:xx:xx:xx:xx:xx.
-    return b"\x02" + port.id.bytes[:5]
+    # Locally administered and unicast (02:…), derived from what names the port.
+    seed = label.encode() if label else port.id.bytes
+    return b"\x02" + hashlib.sha256(seed).digest()[:5]
 
 
 def _destination_mac(port: Port, ip_dst: int, mac_of_ip: MacOfIp) -> bytes:

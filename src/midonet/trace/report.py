@@ -92,7 +92,8 @@ class Namer:
 
     def port_label(self, port: Port) -> str:
         """`device:address` for a router port, `device:interface` for a bound port,
-        `device->peer device` for an interior one, else `device:#index`."""
+        `device->peer device` for an interior one, else `device:#n` (the n-th port
+        added to the device)."""
         device = self.name(port.device_id) if port.device_id is not None else "?"
         if port.is_router_port and port.port_address is not None:
             return f"{device}:{port.port_address}"
@@ -101,7 +102,12 @@ class Namer:
         peer = self._topology.get(Port, port.peer_id)
         if peer is not None and peer.device_id is not None:
             return f"{device}->{self.name(peer.device_id)}"
-        siblings = [p.id for p in self._topology.ports_of(port.device_id)] if port.device_id else []
+        # The port's place on its device, in the order ports were added (the device's
+        # port list), which is stable where ids are not.
+        owner = self._topology.get(Bridge, port.bridge_id) or self._topology.get(
+            Router, port.router_id
+        )
+        siblings = owner.port_ids if owner is not None else ()
         index = siblings.index(port.id) + 1 if port.id in siblings else 0
         return f"{device}:#{index}"
 

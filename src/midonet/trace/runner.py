@@ -18,7 +18,7 @@ from midonet.agent.topology.snapshot import Topology
 from midonet.errors import NotFound, ValidationError
 from midonet.model import Port
 from midonet.trace.packet import PacketSpec
-from midonet.trace.report import build_report
+from midonet.trace.report import Namer, build_report
 from midonet.trace.state import ConnTrackAssumption
 
 REQUEST_FIELDS = ("portId", "packet", "ct")
@@ -83,7 +83,7 @@ def trace_packet(
                 known = next(iter(info.router_mac_by_ip.values()))  # the gateway
         return known
 
-    frame = spec.frame(port, mac_of_port, mac_of_ip)
+    frame = spec.frame(port, mac_of_port, mac_of_ip, Namer(topology).port_label(port))
     result = simulate(
         frame, port_id, topology, state, time.monotonic() if now is None else now, trace=True
     )

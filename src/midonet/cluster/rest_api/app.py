@@ -60,6 +60,8 @@ APPLICATION = (
     ("traces", "traceRequests", "traceRequestTemplate"),
     ("tunnel_zones", "tunnelZones", "tunnelZoneTemplate"),
     ("vips", "vips", "vipTemplate"),
+    ("packet_traces", "packetTraces", None),
+    ("topology", "topology", None),
     ("bgp_networks", None, "bgpNetworkTemplate"),
     ("bgp_peers", None, "bgpPeerTemplate"),
     ("routes", None, "routeTemplate"),
