@@ -1,8 +1,8 @@
 """Building the sandbox: underlay, hosts, processes, topology, VMs.
 
-underlay bridge mnsb-br (10.250.0.0/24)
-  host h1..hN   namespace mnsb-hI, 10.250.0.I, running `midolman`, all members of
-                the VXLAN tunnel zone "sandbox"
+underlay bridge mnsb-br (10.250.0.0/24; the root namespace is 10.250.0.254)
+  host h1..hN   namespace mnsb-hI, 10.250.0.I, running `midolman` (control endpoint
+                on 10.250.0.I:7200), all members of the VXLAN tunnel zone "sandbox"
 tenant bridge 10.0.0.0/24 ── tenant router (10.0.0.1; SNAT to 203.0.113.1,
     floating IP 203.0.113.10 ↔ vm1, load balancer VIP 203.0.113.100:80)
     ── 172.16.0.0/30 ── edge router ── uplink 198.51.100.1/24 bound on h1 to the
@@ -29,6 +29,9 @@ from midonet.sandbox.record import Record
 
 PREFIX = "mnsb"
 UNDERLAY = f"{PREFIX}-br"
+UNDERLAY_GATEWAY = "10.250.0.254"
+"""The root namespace's address on the underlay: the cluster reaches the agents'
+control endpoints through it."""
 EXTERNAL = f"{PREFIX}-ext"
 TENANT_NET = "10.0.0"
 SNAT_ADDRESS = "203.0.113.1"
@@ -83,6 +86,8 @@ class Builder:
         self.api = Api(f"http://127.0.0.1:{api_port}/midonet-api")
         self.host_ids: dict[int, str] = {}
         self.vms: list[Vm] = []
+        self.vm_ports: dict[str, str] = {}
+        """VM name → the id of the tenant bridge port it is plugged into."""
 
     @property
     def state_dir(self) -> Path:
@@ -100,6 +105,7 @@ class Builder:
         run("ip", "link", "add", UNDERLAY, "type", "bridge")
         self.record.add_link(UNDERLAY)
         run("ip", "link", "set", UNDERLAY, "up")
+        run("ip", "addr", "add", f"{UNDERLAY_GATEWAY}/24", "dev", UNDERLAY)
         for index in range(1, self.hosts + 1):
             netns, outer, inner = self.host_ns(index), f"{PREFIX}-u{index}", f"{PREFIX}-v{index}"
             self.namespace(netns)
@@ -116,6 +122,7 @@ class Builder:
 
     @staticmethod
     def underlay_ip(index: int) -> str:
+        """Host I's underlay address (the root namespace is UNDERLAY_GATEWAY)."""
         return f"10.250.0.{index}"
 
     def guest(self, name: str, host: int, cidr: str, gateway: str | None) -> Vm:
@@ -167,11 +174,15 @@ class Builder:
         for index in range(1, self.hosts + 1):
             state = self.state_dir / f"h{index}"
             state.mkdir(exist_ok=True)
+            # The control endpoint on the underlay, where the cluster (root namespace,
+            # UNDERLAY_GATEWAY) forwards traces to it; mm-meter -h 10.250.0.I works too.
+            config = state / "midolman.conf"
+            config.write_text(f'agent.control.address: "{self.underlay_ip(index)}"\n')
             self.spawn(
                 f"agent-h{index}",
                 ["ip", "netns", "exec", self.host_ns(index), sys.executable, "-m",
                  "midonet.agent.main", "--nsdb", f"file:{nsdb}", "--state-dir", str(state),
-                 "--hostname", f"sandbox-h{index}"],
+                 "--config", str(config), "--hostname", f"sandbox-h{index}"],
                 "midonet.agent.main",
             )  # fmt: skip
         deadline = time.monotonic() + 40
@@ -236,6 +247,7 @@ class Builder:
             port = api.create(bridge["ports"], {"type": "Bridge"})
             self._bind(host, port, vm.outer)
             self.vms.append(vm)
+            self.vm_ports[name] = str(port["id"])
         for vm in self.vms:
             if vm.name.startswith("b"):
                 self.serve(vm, f"backend-{vm.name}")

@@ -92,6 +92,11 @@ def up(state_dir: Path, hosts: int, api_port: int, keep: bool) -> int:
         f"\nThe sandbox is up: {hosts} host(s), API {api}, state in {state_dir}.\n"
         f"Continue with:\n"
         f"  midonet-cli --midonet-url {api} -A -e 'router list'\n"
+        f"  midonet-cli --midonet-url {api} -A -e"
+        f" 'trace from {builder.vm_ports.get('vm1', 'PORT')} to 198.51.100.2"
+        f" src 10.0.0.11 proto icmp'\n"
+        f"  the topology: {api}/topology/view (or midonet-cli ... -e 'topology svg file t.svg')\n"
+        f"  mm-meter -h 10.250.0.1 list; mm-trace -h 10.250.0.1 add --ip-dst 198.51.100.2\n"
         f"  ip netns exec mnsb-vm1 ping 198.51.100.2\n"
         f"  midonet-sandbox status | midonet-sandbox down"
     )

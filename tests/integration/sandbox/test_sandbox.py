@@ -26,6 +26,16 @@ def _sandbox(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[st
     )
 
 
+def _cli(api: str, command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "midonet.cli.main", "--midonet-url", api, "-A", "-e", command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _leftovers(prefix: str) -> list[str]:
     names = subprocess.run(
         ["ip", "netns", "list"], capture_output=True, text=True, check=True
@@ -58,6 +68,18 @@ def test_up_status_down_leaves_nothing_behind(tmp_path: Path) -> None:
         ):
             assert check in up.stdout, up.stdout
         assert "midonet-cli --midonet-url" in up.stdout
+        # The printed trace command works, and the owning agent answers it.
+        trace_line = next(line for line in up.stdout.splitlines() if "'trace from" in line)
+        api = trace_line.split("--midonet-url ")[1].split()[0]
+        command = trace_line.split("-e '")[1].rstrip("'")
+        traced = _cli(api, command)
+        assert traced.returncode == 0, traced.stdout + traced.stderr
+        assert "traced by agent" in traced.stdout and "FORWARD to" in traced.stdout
+        meters = subprocess.run(
+            [sys.executable, "-m", "midonet.tools.mm_meter", "-h", "10.250.0.1", "list"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert meters.returncode == 0 and "meters:device:" in meters.stdout, meters.stderr
         record = Record.load(state)
         assert record is not None
         pids = [p.pid for p in record.processes]
