@@ -3,14 +3,24 @@ log), traces through the control endpoint, Prometheus metrics (needs root)."""
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
+import time
 import urllib.parse
+import urllib.request
+from pathlib import Path
 
 import pytest
 from agentlab import RunningAgent
 from netlab import Guest, NetLab, root_and_tools, wait_for
 
-from midonet.model import Bridge, Chain, Port, Rule, RuleType
+from midonet.agent.trace_requests import results_table
+from midonet.cluster.auth import MockAuthService
+from midonet.cluster.events import EventLog
+from midonet.cluster.rest_api import Api, ApiServer
+from midonet.model import Bridge, Chain, Port, Rule, RuleType, TraceRequest
+from midonet.model.condition import Condition
 from midonet.tools import mm_meter, mm_trace
 from midonet.tools.control_client import ControlClient, ControlUnreachable
 
@@ -160,3 +170,62 @@ def test_metrics_are_prometheus_text(agent: RunningAgent, lab: NetLab) -> None:
 def _host_port(agent: RunningAgent) -> tuple[str, int]:
     url = urllib.parse.urlsplit(agent.agent.control_url or "")
     return str(url.hostname), int(url.port or 0)
+
+
+def test_an_enabled_trace_request_records_matching_packets_in_the_nsdb(
+    agent: RunningAgent, lab: NetLab
+) -> None:
+    a, b, _, pa, _ = metered_bridge(agent, lab)
+    assert a.ping(b.ip, count=1)  # a flow is installed; enabling the request must drop it
+    request = TraceRequest(
+        name="pings-to-b",
+        port_id=pa.id,
+        condition=Condition(
+            nw_dst_address=ipaddress.IPv4Address(b.ip), nw_dst_length=32, nw_proto=1
+        ),
+        limit=2,
+        enabled=True,
+    )
+    agent.store.create(request)
+    assert wait_for(
+        lambda: (
+            agent.agent.pipeline.trace_requests is not None
+            and agent.agent.pipeline.trace_requests.active
+        )
+    )
+    assert a.ping(b.ip, count=4)
+    table = results_table(request.id)
+    assert wait_for(lambda: len(agent.store.state.entries(table)) == 2)
+    results = [e.value for e in agent.store.state.entries(table).values()]
+    assert all(r["hostId"] == str(agent.host_id) for r in results)  # type: ignore[index]
+    assert all(r["outcome"] == "FORWARD" for r in results)  # type: ignore[index]
+    assert all(str(r["packet"]).startswith(f"icmp {a.ip} > {b.ip}") for r in results)  # type: ignore[index]
+    time.sleep(0.5)
+    assert len(agent.store.state.entries(table)) == 2  # the limit holds
+
+
+def test_the_cluster_forwards_a_trace_to_the_agent_that_owns_the_port(
+    agent: RunningAgent, lab: NetLab, tmp_path: Path
+) -> None:
+    a, b, _, pa, pb = metered_bridge(agent, lab)
+    assert a.ping(b.ip, count=1)
+    api = Api(agent.store, MockAuthService(), EventLog(tmp_path / "api.log"))
+    server = ApiServer(api, "127.0.0.1", 0)
+    server.start()
+    try:
+        body = {"portId": str(pa.id), "packet": {"ipSrc": a.ip, "ipDst": b.ip, "proto": "icmp"}}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/midonet-api/packet_traces",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            report = json.loads(reply.read())
+    finally:
+        server.stop()
+        api.events.close()
+    assert report["tracedBy"].startswith(f"agent {agent.host_id}")
+    # The agent's live state knows b's MAC: the trace goes straight to b's port, and
+    # the made-up source MAC is the one the bridge learned on a's port.
+    assert [o["portId"] for o in report["outputs"]] == [str(pb.id)]
