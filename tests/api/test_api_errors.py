@@ -141,6 +141,13 @@ def test_store_unavailable_is_503_and_logged(cluster, monkeypatch) -> None:  # t
     assert log.count("Nsdb.CONNECT - CONNECT") == 2
 
 
-def test_metrics_of_a_backend_without_them_is_a_clear_404(client: Client) -> None:
-    body = _error(client.get(f"http://127.0.0.1:{client.port}/metrics"), 404)
-    assert "keeps no metrics" in body["message"]
+def test_metrics_count_requests_and_name_the_backend(client: Client) -> None:
+    assert client.get("/bridges").status == 200
+    assert client.get(f"/bridges/{uuid.uuid4()}").status == 404
+    reply = client.get(f"http://127.0.0.1:{client.port}/metrics")
+    assert reply.status == 200 and reply.content_type == "text/plain"
+    text = reply.raw.decode()
+    assert 'midonet_api_requests_total{method="GET",status="200"}' in text
+    assert 'midonet_api_requests_total{method="GET",status="404"} 1' in text
+    assert 'midonet_nsdb_backend{backend="embedded"} 1' in text
+    assert "# TYPE midonet_api_request_latency_seconds histogram" in text

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import http.cookies
 import logging
+import time
 from typing import Any
 
 from midonet.cluster.auth.base import AuthError, AuthService, AuthUnavailable, UserIdentity
 from midonet.cluster.auth.tokens import COOKIE
 from midonet.cluster.events import EventLog
 from midonet.cluster.rest_api import media
+from midonet.cluster.rest_api.api_metrics import ApiMetrics
 from midonet.cluster.rest_api.context import Context, Request, Response
 from midonet.cluster.rest_api.errors import ApiError, from_exception, not_found
 from midonet.cluster.rest_api.openapi import document
@@ -33,9 +35,9 @@ from midonet.cluster.rest_api.resources import (
 )
 from midonet.cluster.rest_api.routing import Routes
 from midonet.errors import MidonetError, StoreUnavailable
+from midonet.metrics import CONTENT_TYPE
 from midonet.store.base import Store
 from midonet.store.state import SessionExpired
-from midonet.store.zk_metrics import StoreMetrics, render_prometheus
 
 log = logging.getLogger("org.midonet.cluster.services.rest-api.root")
 
@@ -95,11 +97,18 @@ class Api:
         self.events = events or EventLog()
         self.root = "/" + root.strip("/")
         self.routes = build_routes()
+        self.metrics = ApiMetrics(store)
 
     # --- entry point ------------------------------------------------------------------
 
     def handle(self, request: Request, origin: str) -> Response:
         """Answer `request`; `origin` is scheme://host:port as the client reached us."""
+        started = time.perf_counter()
+        response = self._answer(request, origin)
+        self.metrics.observe(request.method, response.status, time.perf_counter() - started)
+        return response
+
+    def _answer(self, request: Request, origin: str) -> Response:
         try:
             response = self._handle(request, origin)
         except ApiError as e:
@@ -159,13 +168,9 @@ class Api:
         return response
 
     def _metrics(self) -> Response:
-        """The NSDB client's metrics in Prometheus' text format, where the store keeps
-        them (the ZooKeeper store does; the embedded one has no connection to watch)."""
-        metrics = getattr(self.store, "metrics", None)
-        if not isinstance(metrics, StoreMetrics):
-            raise not_found("This NSDB backend keeps no metrics")
-        text = render_prometheus(metrics).encode()
-        return Response(200, text, "text/plain; version=0.0.4")
+        """The cluster's metrics (requests, latency, the NSDB client's where the store
+        keeps them) in Prometheus' text format."""
+        return Response(200, self.metrics.render().encode(), CONTENT_TYPE.split(";")[0])
 
     def _identify(self, request: Request) -> Any:
         token = request.header("x-auth-token")
