@@ -10,6 +10,7 @@ so the same topology and packet always give the same lines.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -45,8 +46,11 @@ _NAMED_KINDS: tuple[type[ModelObject], ...] = (
     Vip,
     Mirror,
 )
-_UNSTABLE = frozenset({"ecmp hash", "key", "return key", "previous", "bytes"})
-"""Details the minimal form leaves out: they vary with hashing, ids or sizes."""
+_UNSTABLE = frozenset({"ecmp hash", "key", "return key", "previous", "bytes", "mac"})
+"""Details the minimal form leaves out: they vary with hashing, ids, sizes or the MACs
+ports and guests were given."""
+_MAC_FIELDS = frozenset({"eth_src", "eth_dst"})
+_IP_FIELDS = frozenset({"nw_src", "nw_dst", "icmp_data_src", "icmp_data_dst"})
 
 
 class Namer:
@@ -140,7 +144,7 @@ def build_report(
                 }
             )
     rewrites = [
-        {"field": a.field, "value": _value(a.value)}
+        {"field": a.field, "value": _rewritten(a)}
         for a in result.actions
         if isinstance(a, SetField)
     ]
@@ -180,6 +184,12 @@ def _step(index: int, step: TraceStep, namer: Namer) -> dict[str, Any]:
         "detail": detail,
         "names": names,
     }
+
+
+def _rewritten(action: SetField) -> object:
+    if action.field in _IP_FIELDS and isinstance(action.value, int) and action.value < 1 << 32:
+        return str(ipaddress.IPv4Address(action.value))
+    return _value(action.value)
 
 
 def _value(value: object) -> object:
@@ -240,7 +250,8 @@ def _outcome(report: dict[str, Any], *, minimal: bool = False) -> Iterator[str]:
         ports = ", ".join(o["port"] for o in report["outputs"]) or "nowhere"
         yield f"FORWARD to {ports}"
         for rewrite in report["rewrites"]:
-            yield f"  set {rewrite['field']}={rewrite['value']}"
+            if not (minimal and rewrite["field"] in _MAC_FIELDS):
+                yield f"  set {rewrite['field']}={rewrite['value']}"
     else:
         yield outcome
     for generated in report["generated"]:
