@@ -537,6 +537,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration = 1, 2.0
+    # SIGTERM (a `timeout`, a CI cancel) unwinds like Ctrl-C, so the lab's
+    # namespaces and the agent are removed by the `finally` blocks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ensure_tools()
     ours, kernel, ovn = [], [], []
     for run in range(args.runs):

@@ -98,6 +98,11 @@ def agent_registry(agent: Agent) -> Registry:
         lambda: dp().kernel_drops,
     )
     r.counter(
+        P + "datapath_ring_resyncs_total",
+        "Receive rings found out of step with the kernel and resynced",
+        lambda: dp().ring_resyncs,
+    )
+    r.counter(
         P + "tunnel_packets_sent_total",
         "Frames sent to other hosts over VXLAN",
         lambda: agent.tunnels.stats.sent,

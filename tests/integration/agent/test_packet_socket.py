@@ -76,3 +76,28 @@ def test_vlan_tags_are_restored_and_checksums_completed(lab: NetLab, ring: bool)
         del check[UDP].chksum
         assert Ether(bytes(check))[UDP].chksum == frame[UDP].chksum
         assert frame[UDP].load == b"payload!"
+
+
+def test_a_ring_out_of_step_is_resynced_to_the_oldest_frame(lab: NetLab) -> None:
+    guest = lab.guest("r", "10.94.1.1/24")
+    guest.run("ip", "neigh", "add", "10.94.1.2", "lladdr", "02:00:00:00:00:09", "dev", guest.inner)
+    sock = PacketSocket(guest.outer)
+    try:
+        assert sock.has_ring
+        assert not sock.resync()  # nothing waiting: nothing to do
+        send_three = (
+            "import socket; u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "for i in range(3): u.sendto(bytes([i]) * 8, ('10.94.1.2', 9))"
+        )
+        guest.run("python3", "-c", send_three)
+        time.sleep(0.2)
+        sock._head += 5  # what was seen under a flood: reading where nothing is
+        assert sock.receive() is None
+        assert sock.resync()
+        payloads = []
+        for _ in range(3):
+            frame = next_udp(sock)
+            payloads.append(bytes(frame[UDP].payload)[:1])
+        assert payloads == [b"\x00", b"\x01", b"\x02"]  # the oldest first, in order
+    finally:
+        sock.close()

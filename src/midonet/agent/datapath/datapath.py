@@ -10,6 +10,7 @@ to the tunnel port that a later datapath adds; today `output` answers False for 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 BURST = 64
 """Frames read from one interface before the loop serves the others."""
+RESYNC_AFTER = 0.005
+"""Seconds of readable-but-empty wake-ups before the receive ring is resynced."""
 
 
 @dataclass(slots=True)
@@ -35,6 +38,8 @@ class DatapathPort:
     rx_dropped: int = 0  # by the kernel, before we could read them
     tx_packets: int = 0
     tx_errors: int = 0
+    stalled_since: float | None = None
+    """When the socket started polling readable with nothing to read (see `_readable`)."""
 
 
 @dataclass(slots=True)
@@ -45,6 +50,7 @@ class DatapathStats:
     no_such_port: int = 0
     kernel_drops: int = 0
     gso_received: int = 0  # TSO super-packets, sent on with their virtio-net header
+    ring_resyncs: int = 0  # receive rings found out of step and put back (see resync)
 
 
 Handler = Callable[[DatapathPort, Received], None]
@@ -113,8 +119,19 @@ class Datapath:
         for vport_id in list(self.by_vport):
             self.remove_port(vport_id)
 
+    def _woken_for_nothing(self, port: DatapathPort) -> None:
+        """The socket polled readable but its next ring slot is empty. A frame still
+        being copied by another CPU explains a moment of that; if it lasts, the ring
+        is out of step and would spin the loop while frames pile up: resync it."""
+        now = time.monotonic()
+        if port.stalled_since is None:
+            port.stalled_since = now
+        elif now - port.stalled_since >= RESYNC_AFTER and port.socket.resync():
+            self.stats.ring_resyncs += 1
+            port.stalled_since = None
+
     def _readable(self, port: DatapathPort) -> None:
-        for _ in range(BURST):
+        for count in range(BURST):
             if port.number not in self.ports:  # unbound while handling the burst
                 return
             try:
@@ -124,7 +141,10 @@ class Datapath:
                 log.info("interface %s: %s", port.ifname, e)
                 return
             if received is None:
+                if count == 0:
+                    self._woken_for_nothing(port)
                 return
+            port.stalled_since = None
             port.rx_packets += 1
             self.stats.received += 1
             if received.vnet is not None:

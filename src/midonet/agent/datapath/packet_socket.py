@@ -139,6 +139,31 @@ class PacketSocket:
         shift = _insert_tag(frame, status, tci, tpid)
         return _finish(frame, vnet, shift)
 
+    def resync(self) -> bool:
+        """Move the read position to the oldest frame the kernel has handed over, if
+        the slot we read next is empty while others are full. The kernel fills slots
+        in order, so this should never be needed; it was seen under a UDP flood (the
+        ring full from slot 99 on, our position elsewhere: the socket polled readable
+        forever while nothing was read). True if the position moved."""
+        ring = self._ring
+        if ring is None:
+            return False
+        oldest: tuple[int, int, int] | None = None
+        for slot in range(self._slots):
+            status, _, _, _, _, sec, nsec, _, _ = _TP2_HDR.unpack_from(ring, slot * RING_FRAME)
+            if status & TP_STATUS_USER and (oldest is None or (sec, nsec) < oldest[:2]):
+                oldest = (sec, nsec, slot)
+        if oldest is None or oldest[2] == self._head:
+            return False
+        log.warning(
+            "%s: receive ring out of step (slot %d, frames from slot %d); resynced",
+            self.ifname,
+            self._head,
+            oldest[2],
+        )
+        self._head = oldest[2]
+        return True
+
     def _release(self, at: int) -> None:
         assert self._ring is not None
         _STATUS.pack_into(self._ring, at, TP_STATUS_KERNEL)
