@@ -37,7 +37,7 @@ def test_trace_prints_every_step_and_a_minimal_form(cli: Cli) -> None:
 
 def test_trace_as_json_and_with_a_stated_conntrack(cli: Cli) -> None:
     result = cli.session(
-        SETUP + "trace from bridge0:port0 to 10.0.0.1:80 src 10.0.0.5 ct established json\n"
+        SETUP + "trace from bridge0:port0 to 10.0.0.1:80 src 10.0.0.5 --ct established --json\n"
     )
     assert result.stderr == ""
     out = result.stdout

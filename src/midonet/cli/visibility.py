@@ -2,7 +2,7 @@
 
     trace from PORT to IP[:PORT] src IP [proto tcp|udp|icmp|arp] [src-port N]
           [dst-port N] [src-mac MAC] [dst-mac MAC] [ttl N] [flags syn,ack] [vlan N]
-          [ct new|established] [minimal|json]
+          [ct new|established] [minimal|json]      (also --ct, --minimal, --json)
     topology [dot|svg] [file PATH]
 
 `trace` asks the API (`POST /packet_traces`) to run the packet through the same
@@ -43,7 +43,8 @@ def trace(interp: Interpreter, words: list[str]) -> list[str]:
     body: dict[str, object] = {"packet": packet}
     form = "text"
     it = iter(words)
-    for word in it:
+    for token in it:
+        word = token.removeprefix("--")  # `--minimal`, `--ct new` read as the words
         if word in _FORMATS:
             form = word
             continue

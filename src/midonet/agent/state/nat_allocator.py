@@ -15,7 +15,9 @@ connections of one source address to one destination.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
+import itertools
 import logging
 import random
 import uuid
@@ -49,6 +51,11 @@ class SnatAllocator:
         self._blocks: dict[tuple[uuid.UUID, int], list[int]] = {}
         self._in_use: set[_Use] = set()
         self._per_block: dict[tuple[uuid.UUID, int, int], int] = {}
+        self._used_towards: dict[tuple[uuid.UUID, int, int, int, int, int], int] = {}
+        """(device, ip, block, dst ip, dst port, proto) → ports of the block in use
+        towards that destination: full blocks are skipped without looking inside."""
+        self._hints: dict[tuple[uuid.UUID, int, int, int, int, int, int], int] = {}
+        """Where the next search for a destination's free port starts."""
 
     def allocate(
         self,
@@ -64,8 +71,14 @@ class SnatAllocator:
             first, last = target.port_from or 1, target.port_to or 0xFFFF
             for ip in range(int(target.address_from), int(target.address_to) + 1):
                 found = self._from_leased(device_id, ip, first, last, dst_ip, dst_port, proto)
-                if found is None and self._lease_new(device_id, ip, first, last):
-                    found = self._from_leased(device_id, ip, first, last, dst_ip, dst_port, proto)
+                if found is None:
+                    block = self._lease_new(device_id, ip, first, last)
+                    if block is not None:  # search the new block first
+                        hint = (device_id, ip, dst_ip, dst_port, proto, first, last)
+                        self._hints[hint] = block * BLOCK_SIZE
+                        found = self._from_leased(
+                            device_id, ip, first, last, dst_ip, dst_port, proto
+                        )
                 if found is not None:
                     self._take((device_id, ip, found, dst_ip, dst_port, proto))
                     return NatBinding(ip, found)
@@ -79,6 +92,12 @@ class SnatAllocator:
         if use not in self._in_use:
             return
         self._in_use.discard(use)
+        towards = self._towards(use)
+        left_towards = self._used_towards.get(towards, 1) - 1
+        if left_towards > 0:
+            self._used_towards[towards] = left_towards
+        else:
+            self._used_towards.pop(towards, None)
         block_key = (device_id, binding.ip, binding.port // BLOCK_SIZE)
         left = self._per_block.get(block_key, 1) - 1
         if left > 0:
@@ -103,12 +122,36 @@ class SnatAllocator:
         dst_port: int,
         proto: int,
     ) -> int | None:
+        # Scan from where the last allocation towards this destination stopped, then
+        # wrap around: ports are mostly taken in order, so a search costs a step or
+        # two instead of a pass over every port in use (which made each new
+        # connection slower than the one before).
         in_use = self._in_use
-        for block in self._blocks.get((device_id, ip), ()):
+        hint_key = (device_id, ip, dst_ip, dst_port, proto, first, last)
+        hint = self._hints.get(hint_key, 0)
+        blocks = self._blocks.get((device_id, ip), ())
+        used = self._used_towards
+        # Blocks are kept sorted: from the hint upwards through the blocks, wrapping
+        # around, and last the ports of the hint's block below the hint.
+        at = bisect.bisect_left(blocks, hint // BLOCK_SIZE)
+        if at == len(blocks):  # past the highest block: start again from the lowest
+            at, hint = 0, 0
+        split = at < len(blocks) and blocks[at] == hint // BLOCK_SIZE
+        if not split:
+            hint = 0
+        order = itertools.chain(blocks[at:], blocks[:at], blocks[at : at + 1] if split else ())
+        for n, block in enumerate(order):
+            if used.get((device_id, ip, block, dst_ip, dst_port, proto), 0) >= BLOCK_SIZE:
+                continue  # every port of the block is taken towards this destination
             low = max(first, block * BLOCK_SIZE)
             high = min(last, block * BLOCK_SIZE + BLOCK_SIZE - 1)
+            if n == 0:
+                low = max(low, hint)
+            elif n == len(blocks):
+                high = min(high, hint - 1)
             for port in range(low, high + 1):
                 if (device_id, ip, port, dst_ip, dst_port, proto) not in in_use:
+                    self._hints[hint_key] = port + 1
                     return port
         return None
 
@@ -116,13 +159,23 @@ class SnatAllocator:
         self._in_use.add(use)
         block_key = (use[0], use[1], use[2] // BLOCK_SIZE)
         self._per_block[block_key] = self._per_block.get(block_key, 0) + 1
+        towards = self._towards(use)
+        self._used_towards[towards] = self._used_towards.get(towards, 0) + 1
+
+    @staticmethod
+    def _towards(use: _Use) -> tuple[uuid.UUID, int, int, int, int, int]:
+        device_id, ip, port, dst_ip, dst_port, proto = use
+        return (device_id, ip, port // BLOCK_SIZE, dst_ip, dst_port, proto)
 
     # --- leases ----------------------------------------------------------------------------
 
-    def _lease_new(self, device_id: uuid.UUID, ip: int, first: int, last: int) -> bool:
+    def _lease_new(self, device_id: uuid.UUID, ip: int, first: int, last: int) -> int | None:
+        """Lease one more block of `ip`'s ports within [first, last]: its number, or
+        None when none could be had."""
         held = self._blocks.setdefault((device_id, ip), [])
+        taken = set(held)
         candidates = [
-            b for b in range(first // BLOCK_SIZE, last // BLOCK_SIZE + 1) if b not in held
+            b for b in range(first // BLOCK_SIZE, last // BLOCK_SIZE + 1) if b not in taken
         ]
         self._random.shuffle(candidates)
         address = ipaddress.IPv4Address(ip)
@@ -133,11 +186,11 @@ class SnatAllocator:
                 log.warning(
                     "leasing NAT block %s/%d of %s failed: %s", address, block, device_id, e
                 )
-                return False
+                return None
             if won:
-                held.append(block)
-                return True
-        return False
+                bisect.insort(held, block)  # in order: searches walk ports upwards
+                return block
+        return None
 
     def _release(self, device_id: uuid.UUID, ip: int, block: int) -> None:
         held = self._blocks.get((device_id, ip))

@@ -159,3 +159,28 @@ def test_a_thousand_clients_through_snat_get_distinct_bindings() -> None:
         fields = {a.field: a.value for a in result.actions if hasattr(a, "field")}
         bindings.add((fields["nw_src"], fields["src_port"]))
     assert len(bindings) == 1000
+
+
+def test_snat_allocation_stays_fast_and_reuses_freed_ports_below_the_cursor(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path / "nsdb.db")
+    try:
+        session = store.state.open_session(30, owner="t")
+        allocator = SnatAllocator(NatLeases(store.state), session, "me", rng=random.Random(3))
+        device = uuid.uuid4()
+        targets = [NatTarget.parse("203.0.113.1:1024-1279")]  # four blocks of 64
+        taken = [allocator.allocate(device, 1, 80, 6, targets) for _ in range(256)]
+        assert len({b.port for b in taken if b is not None}) == 256
+        assert allocator.allocate(device, 1, 80, 6, targets) is None  # all taken
+        # Free one port in the middle: the next allocation finds it, wherever the
+        # search stopped last.
+        freed = taken[100]
+        assert freed is not None
+        allocator.free(device, 1, 80, 6, freed)
+        again = allocator.allocate(device, 1, 80, 6, targets)
+        assert again == NatBinding(freed.ip, freed.port)
+        # Another destination has every port to itself.
+        assert allocator.allocate(device, 2, 80, 6, targets) is not None
+    finally:
+        store.close()
