@@ -87,7 +87,9 @@ class Agent:
             or self.config.get_duration("agent.midolman.check_flow_expiration_interval").seconds
         )
         self.host = HostService(store, host_id, hostname, events)
-        self.loop = EventLoop(clock)
+        self.loop = EventLoop(
+            clock, busy_poll=self.config.get_int("agent.datapath.busy_poll_us") / 1e6
+        )
         self._thread: threading.Thread | None = None
         self._started = False
         self.expired = False

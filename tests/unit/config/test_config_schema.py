@@ -399,6 +399,7 @@ def test_same_keys_and_defaults_as_midonet_5_4() -> None:
         "agent.control.enabled",
         "agent.control.address",
         "agent.control.port",
+        "agent.datapath.busy_poll_us",
     }
     assert set(real) == ours - only_ours
     for name, raw in real.items():
