@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from midonet.agent.datapath.offload import VnetHeader
+from midonet.agent.datapath.offload import F_NEEDS_CSUM, VnetHeader
 from midonet.agent.flows.table import Flow, FlowTable
 from midonet.agent.meters import MeterRegistry
 from midonet.agent.simulation import (
@@ -253,7 +253,8 @@ class PacketPipeline:
         if not actions:
             self.stats.dropped += 1
             return
-        for vport_id, out in apply_actions(frame, actions):
+        partial = vnet is not None and bool(VnetHeader.unpack(vnet).flags & F_NEEDS_CSUM)
+        for vport_id, out in apply_actions(frame, actions, partial_l4=partial):
             header = vnet
             if vnet is not None and len(out) != len(frame):
                 header = _shift(vnet, len(out) - len(frame))

@@ -47,9 +47,17 @@ def install(
     return table.install(match, result.actions, result.tags, now)
 
 
-def apply_actions(frame: bytes, actions: Sequence[Action]) -> list[tuple[uuid.UUID, bytes]]:
+def apply_actions(
+    frame: bytes, actions: Sequence[Action], *, partial_l4: bool = False
+) -> list[tuple[uuid.UUID, bytes]]:
     """The (port, frame) pairs `actions` emit from `frame`, with VLAN tags pushed and
-    popped and the IPv4 header and TCP/UDP checksums kept right (RFC 1624)."""
+    popped and the IPv4 header and TCP/UDP checksums kept right (RFC 1624).
+
+    `partial_l4`: the TCP/UDP checksum field holds only the pseudo-header sum, for
+    the kernel to finish (a frame with a virtio-net NEEDS_CSUM header, e.g. a TSO
+    segment). Then an address change moves that sum the other way round from a
+    finished checksum, and a port change leaves it alone: ports are not in the
+    pseudo-header, the kernel sums them with the data."""
     buf = bytearray(frame)
     l3 = _l3_offset(buf)
     emitted: list[tuple[uuid.UUID, bytes]] = []
@@ -57,7 +65,7 @@ def apply_actions(frame: bytes, actions: Sequence[Action]) -> list[tuple[uuid.UU
         if isinstance(action, Output):
             emitted.append((action.port_id, bytes(buf)))
         elif isinstance(action, SetField):
-            _set(buf, l3, action.field, action.value)
+            _set(buf, l3, action.field, action.value, partial_l4)
         elif isinstance(action, PushVlan):
             buf[12:12] = ETH_TYPE_VLAN.to_bytes(2, "big") + (action.vid & 0xFFF).to_bytes(2, "big")
             l3 += 4
@@ -74,7 +82,7 @@ def _l3_offset(buf: bytearray) -> int:
     return offset + 2
 
 
-def _set(buf: bytearray, l3: int, name: str, value: int | bytes) -> None:
+def _set(buf: bytearray, l3: int, name: str, value: int | bytes, partial_l4: bool = False) -> None:
     if isinstance(value, bytes):  # the MACs
         if name == "eth_dst":
             buf[0:6] = value
@@ -85,7 +93,7 @@ def _set(buf: bytearray, l3: int, name: str, value: int | bytes) -> None:
     if ethertype == ETH_TYPE_IPV4 and name.startswith("icmp_data_"):
         _set_quote(buf, l3, name, value)
     elif ethertype == ETH_TYPE_IPV4:
-        _set_ipv4(buf, l3, name, value)
+        _set_ipv4(buf, l3, name, value, partial_l4)
     elif ethertype == ETH_TYPE_IPV6 and name == "nw_ttl":
         buf[l3 + 7] = value
 
@@ -98,7 +106,7 @@ def _put(buf: bytearray, at: int, value: int, size: int = 2) -> None:
     buf[at : at + size] = value.to_bytes(size, "big")
 
 
-def _set_ipv4(buf: bytearray, l3: int, name: str, value: int) -> None:
+def _set_ipv4(buf: bytearray, l3: int, name: str, value: int, partial_l4: bool = False) -> None:
     if name in ("nw_ttl", "nw_tos"):
         at = l3 + 8 if name == "nw_ttl" else l3 + 1
         word_at = l3 + ((at - l3) & ~1)  # the checksum sums 16-bit words
@@ -117,8 +125,13 @@ def _set_ipv4(buf: bytearray, l3: int, name: str, value: int) -> None:
         old = int.from_bytes(buf[at : at + 4], "big")
         _put(buf, at, value, 4)
         _put(buf, l3 + 10, update32(_word(buf, l3 + 10), old, value))
-        if l4_sum is not None:
+        if l4_sum is not None and partial_l4:  # the sum itself: + new - old
+            _put(buf, l4_sum, update32(_word(buf, l4_sum), value, old))
+        elif l4_sum is not None:
             _put(buf, l4_sum, update32(_word(buf, l4_sum), old, value))
+    elif name in ("src_port", "dst_port") and l4_sum is not None and partial_l4:
+        at = l4 if name == "src_port" else l4 + 2
+        _put(buf, at, value)  # not in the pseudo-header: the kernel will sum it
     elif name in ("src_port", "dst_port") and l4_sum is not None:
         at = l4 if name == "src_port" else l4 + 2
         old = _word(buf, at)
