@@ -8,7 +8,8 @@ condition is recorded: its report (`midonet.trace.report`) goes to the state tab
 `traces/<request id>/results`, keyed `<host id>/<sequence>`, and no flow is installed
 for it, so the next such packet is traced too. After `limit` packets (counted by each
 agent, as MidoNet's agents did) the request stops matching here. Each agent keeps its
-last `MAX_RESULTS_PER_HOST` results of a request.
+last `MAX_RESULTS_PER_HOST` results of a request, and removes them when the request
+is deleted.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class LiveTraceRequests:
         self._host_id = host_id
         self._live: dict[uuid.UUID, _Live] = {}
         self._sequence = 0
+        self._recorded: set[uuid.UUID] = set()
+        """Requests this agent wrote results for."""
         self.active = False
 
     def update(self, topology: Topology) -> set[uuid.UUID]:
@@ -74,9 +77,23 @@ class LiveTraceRequests:
                 changed.add(device)
             predicate = compile_condition(request.condition, topology)
             live[request.id] = _Live(request, device, predicate, matched)
+        present = {request.id for request in topology.objects(TraceRequest)}
+        for gone in self._recorded - present:
+            self._forget_results(gone)
+        self._recorded &= present
         self._live = live
         self._refresh()
         return changed
+
+    def _forget_results(self, request_id: uuid.UUID) -> None:
+        """A deleted request's results go with it (this agent's share of them)."""
+        table = results_table(request_id)
+        try:
+            for key in list(self._state.entries(table)):
+                if key.startswith(f"{self._host_id}/"):
+                    self._state.remove(table, key)
+        except Exception:  # the NSDB may be away; stale results are harmless
+            log.exception("could not clear the results of trace request %s", request_id)
 
     def _refresh(self) -> None:
         self.active = any(r.matched < r.request.limit for r in self._live.values())
@@ -129,6 +146,7 @@ class LiveTraceRequests:
         report["hostId"] = str(self._host_id)
         report["timestampMs"] = int(time.time() * 1000)
         table = results_table(request.id)
+        self._recorded.add(request.id)
         try:
             self._state.put(table, f"{self._host_id}/{self._sequence:012d}", report)
             old = self._sequence - MAX_RESULTS_PER_HOST

@@ -202,6 +202,8 @@ def test_an_enabled_trace_request_records_matching_packets_in_the_nsdb(
     assert all(str(r["packet"]).startswith(f"icmp {a.ip} > {b.ip}") for r in results)  # type: ignore[index]
     time.sleep(0.5)
     assert len(agent.store.state.entries(table)) == 2  # the limit holds
+    agent.store.delete(TraceRequest, request.id)
+    assert wait_for(lambda: not agent.store.state.entries(table))  # results go with it
 
 
 def test_the_cluster_forwards_a_trace_to_the_agent_that_owns_the_port(
