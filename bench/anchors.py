@@ -10,7 +10,9 @@ router → uplink 192.0.2.1 → ext (192.0.2.100). One `midolman` process (embed
 file) binds the namespaces' veth peers. The same tools as the anchors: ping,
 `iperf3 -u -l 64 -b 0`, `iperf3`
 TCP, sequential connect+close through the SNAT, and rule-add-to-applied (a drop rule
-written to the NSDB until pings stop passing, MidoNet's counterpart of an ACL add).
+written to the NSDB until the agent applies it — its trace of vm1's ping says DROP,
+as `ovn-nbctl --wait=hv` waits for the hypervisors — then a real ping is checked to
+be dropped; MidoNet's counterpart of an ACL add).
 
 In the same run: `kernel-router.sh` (always) and `ovn-router.sh` (with `--ovn`; it
 installs OVN and takes minutes). Without `--ovn` the OVN column is the issue's
@@ -34,10 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from midonet.agent.control import CONTROL_TABLE
 from midonet.agent.host_id import read_host_id
 from midonet.model import (
     Bridge,
@@ -55,6 +59,7 @@ from midonet.model import (
 )
 from midonet.store import EmbeddedStore
 from midonet.store.state import HostAlive, PortActive
+from midonet.tools.control_client import ControlClient
 
 HERE = Path(__file__).resolve().parent
 ANCHORS = HERE.parent.parent / "shared" / "anchors"
@@ -396,7 +401,7 @@ def measure_ours(duration: float, soak: float) -> dict[str, float]:
                         time.sleep(0.05)
                     out = _data_plane(vm1, ext, duration, servers)
                     out["snat_seen"] = 1.0 if _snat_seen(vm1, ext, servers) else 0.0
-                    out["rule_applied_ms"] = _rule_applied(store, vm1)
+                    out["rule_applied_ms"] = _rule_applied(store, vm1, host_id, ports[0])
                     if soak:
                         out.update(_soak(proc.pid, vm1, ext, soak))
                 return out
@@ -475,8 +480,19 @@ def _snat_seen(vm1: str, ext: str, servers: list[subprocess.Popen[str]]) -> bool
     return probe.stdout.readline().strip() == "172.16.0.2"
 
 
-def _rule_applied(store: EmbeddedStore, vm1: str) -> float:
-    """Milliseconds from writing a drop rule for ICMP to ext until pings stop."""
+def _rule_applied(store: EmbeddedStore, vm1: str, host_id: uuid.UUID, port: Port) -> float:
+    """Milliseconds from writing a drop rule for ICMP to ext until the agent applies
+    it: its own trace of vm1's ping (the control endpoint runs the datapath's
+    simulation on the agent's live topology) comes back DROP — what `ovn-nbctl
+    --wait=hv` waits for. A real ping is then checked to be dropped too."""
+    entry = store.state.get(CONTROL_TABLE, str(host_id))
+    assert entry is not None, "the agent serves no control endpoint"
+    url = urllib.parse.urlsplit(str(entry.value))
+    client = ControlClient(str(url.hostname), int(url.port or 7200))
+    probe = {
+        "portId": str(port.id),
+        "packet": {"ipSrc": "10.0.0.11", "ipDst": "192.0.2.100", "proto": "icmp"},
+    }
     samples = []
     edge = next(r for r in store.list(Router) if r.name == "edge")
     for _ in range(5):
@@ -488,9 +504,11 @@ def _rule_applied(store: EmbeddedStore, vm1: str) -> float:
         store.update(
             current.obj.replace(inbound_filter_id=chain.id), expected_version=current.version
         )
-        while ex(vm1, "ping", "-n", "-c", "1", "-W", "0.05", "192.0.2.100").returncode == 0:
-            pass
+        while client.call("POST", "/trace", probe)["outcome"] != "DROP":
+            time.sleep(0.0005)
         samples.append((time.perf_counter() - start) * 1000)
+        dropped = ex(vm1, "ping", "-n", "-c", "1", "-W", "0.3", "192.0.2.100").returncode != 0
+        assert dropped, "the agent's trace said DROP but a ping went through"
         store.delete(Chain, chain.id)  # clears the filter; traffic passes again
         ex(vm1, "ping", "-n", "-c", "2", "-W", "1", "192.0.2.100")
     return statistics.median(samples)

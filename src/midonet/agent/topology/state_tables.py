@@ -159,8 +159,11 @@ class StoreSimulationState:
 
     def apply(self, changes: Iterable[StateChange], session: Session | None = None) -> None:
         """Write a simulation's state changes to the store (learned entries
-        ephemeral under `session`); this object sees them back through its watches."""
+        ephemeral under `session`). What this agent learned it also knows at once:
+        packets parked for an ARP answer go on without waiting for the store's
+        watch to bring the entry back (which then changes nothing)."""
         for change in changes:
+            self._know(change)
             if isinstance(change, MacLearned):
                 table = MacTable(self._state, change.bridge_id, change.vlan)
                 table.add(mac_text(change.mac), change.port_id, session=session)
@@ -174,6 +177,17 @@ class StoreSimulationState:
                 self.arp_request_sent(change.router_id, change.ip, change.first)
             elif isinstance(change, ConnTrackAdded | NatBound):
                 self.flow_state.apply(change, self._clock())
+
+    def _know(self, change: StateChange) -> None:
+        with self._lock:
+            if isinstance(change, MacLearned):
+                self._macs[(change.bridge_id, change.vlan, change.mac)] = change.port_id
+            elif isinstance(change, ArpLearned):
+                key = (change.router_id, change.ip)
+                self._router_arps[key] = ArpEntry(change.mac, self._clock())
+                self._arp_requests.pop(key, None)
+            elif isinstance(change, BridgeArpLearned):
+                self._bridge_arps[(change.bridge_id, change.ip)] = change.mac
 
     def close(self) -> None:
         self._unsubscribe()
