@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import time
 import threading
+import time
 import uuid
 from collections.abc import Hashable, Iterator
 from pathlib import Path
