@@ -31,6 +31,7 @@ from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
 from midonet.agent.remote import NoTunnels, RemoteOutput
 from midonet.agent.simulation import MacLearned, SimulationResult, StateChange
+from midonet.agent.simulation.compiled import warm
 from midonet.agent.state import exchange, storage
 from midonet.agent.state.flow_state import FlowStateTable
 from midonet.agent.state.nat_allocator import SnatAllocator
@@ -161,6 +162,7 @@ class Agent:
         )
         self._closers.append(self.bindings.close)
         self._closers.append(self.topology.subscribe(self._on_topology))
+        warm(self.topology.current)
         self._closers.append(self.state.subscribe(self._on_state))
         self.loop.call_every(self._expiration_interval, self.pipeline.expire)
         self.loop.call_every(PARKED_CHECK_INTERVAL, self.pipeline.check_parked)
@@ -343,6 +345,11 @@ class Agent:
         MacTable(self.store.state, bridge_id, vlan).remove(mac_text(mac), port)
 
     def _on_topology(self, change: TopologyChange) -> None:  # topology worker thread
+        try:
+            warm(change.current)  # here, not on the loop: packets keep flowing
+        except Exception:
+            log.exception("compiling the new topology ahead of packets failed")
+
         def apply() -> None:
             self.pipeline.invalidate(change.tags)
             self.pipeline.follow_trace_requests(change.current)
