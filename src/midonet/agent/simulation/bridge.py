@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 from midonet.agent.simulation import mirror, port
 from midonet.agent.simulation.chain import ACCEPT, REJECT, run_filter
 from midonet.agent.simulation.compiled import BridgeInfo
-from midonet.agent.simulation.result import BridgeArpLearned, DropReason, MacLearned
+from midonet.agent.simulation.result import (
+    ArpLearned,
+    BridgeArpLearned,
+    DropReason,
+    MacLearned,
+)
 from midonet.agent.simulation.state import UNTAGGED_VLAN
 from midonet.agent.simulation.tags import bridge_arp_tag, mac_tag
 from midonet.model import Port
@@ -175,6 +180,7 @@ def _arp(ctx: PacketContext, info: BridgeInfo, in_port: Port) -> list[uuid.UUID]
             mac = ctx.state.bridge_arp(info.bridge.id, ctx.nw_dst)
         if mac is not None:
             _answer_arp(ctx, info, in_port, mac)
+            _router_learns_sender(ctx, info, mac)
             return None
     mac = info.router_mac_by_ip.get(ctx.nw_dst)
     if mac is not None and not tagged:
@@ -192,6 +198,24 @@ def _answer_arp(ctx: PacketContext, info: BridgeInfo, in_port: Port, mac: bytes)
     ctx.consumed = True
     if ctx.trace is not None:
         ctx.step("arp answered", info.bridge.id, in_port.id, (("mac", mac.hex(":")),))
+
+
+def _router_learns_sender(ctx: PacketContext, info: BridgeInfo, mac: bytes) -> None:
+    """A request the bridge answered for a peered router port was addressed to that
+    router: it learns the sender, as it would had it seen the request itself (the
+    reply to what the sender sends next then needs no ARP round trip of its own)."""
+    bridge_port = info.router_port_by_mac.get(mac)
+    found = ctx.sim.port(bridge_port) if bridge_port is not None else None
+    router_port_id = found.port.peer_id if found is not None else None
+    peer = ctx.sim.port(router_port_id) if router_port_id is not None else None
+    router_id = peer.port.router_id if peer is not None else None
+    router = ctx.sim.router(router_id) if router_id is not None else None
+    if router is None or router_port_id is None:
+        return
+    me = router.ports.get(router_port_id)
+    if me is not None and me.contains(ctx.nw_src) and ctx.nw_src != me.address:
+        (sha,) = _ARP_SHA.unpack_from(ctx.frame, 14 + 8)
+        ctx.state_changes.append(ArpLearned(router.router.id, ctx.nw_src, sha, ctx.now))
 
 
 def _post_bridging(ctx: PacketContext, info: BridgeInfo, targets: list[uuid.UUID]) -> None:
