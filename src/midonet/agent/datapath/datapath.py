@@ -38,6 +38,7 @@ class DatapathPort:
     rx_dropped: int = 0  # by the kernel, before we could read them
     tx_packets: int = 0
     tx_errors: int = 0
+    recheck_pending: bool = False
     stalled_since: float | None = None
     """When the socket started polling readable with nothing to read (see `_readable`)."""
 
@@ -112,12 +113,24 @@ class Datapath:
                 continue
             port.rx_dropped += dropped
             total += dropped
+            if dropped and port.socket.resync():  # dropping while frames wait unread
+                self.stats.ring_resyncs += 1
+                self._readable(port)
         self.stats.kernel_drops += total
         return total
 
     def close(self) -> None:
         for vport_id in list(self.by_vport):
             self.remove_port(vport_id)
+
+    def _recheck(self, port: DatapathPort) -> None:
+        """Still a hole where we read next while frames wait after it: move on."""
+        port.recheck_pending = False
+        if port.number not in self.ports:
+            return
+        if port.socket.skipped_ahead() and port.socket.resync():
+            self.stats.ring_resyncs += 1
+        self._readable(port)
 
     def _woken_for_nothing(self, port: DatapathPort) -> None:
         """The socket polled readable but its next ring slot is empty. A frame still
@@ -143,6 +156,11 @@ class Datapath:
             if received is None:
                 if count == 0:
                     self._woken_for_nothing(port)
+                if port.socket.skipped_ahead() and not port.recheck_pending:
+                    # No wake-up may come for a hole (poll looks at the kernel's
+                    # last slot, which we emptied): look again shortly.
+                    port.recheck_pending = True
+                    self.loop.call_later(RESYNC_AFTER, lambda: self._recheck(port))
                 return
             port.stalled_since = None
             port.rx_packets += 1

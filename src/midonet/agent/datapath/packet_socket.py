@@ -141,6 +141,16 @@ class PacketSocket:
         shift = _insert_tag(frame, status, tci, tpid)
         return _finish(frame, vnet, shift)
 
+    def skipped_ahead(self) -> bool:
+        """The slot we read next is empty but the one after it is full: the kernel
+        left a hole (or is still copying into our slot, for a moment)."""
+        ring = self._ring
+        if ring is None:
+            return False
+        after = ((self._head + 1) % self._slots) * RING_FRAME
+        (status,) = _STATUS.unpack_from(ring, after)
+        return bool(status & TP_STATUS_USER)
+
     def resync(self) -> bool:
         """Move the read position to the oldest frame the kernel has handed over, if
         the slot we read next is empty while others are full. The kernel fills slots
