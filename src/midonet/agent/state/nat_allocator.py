@@ -16,6 +16,7 @@ connections of one source address to one destination.
 from __future__ import annotations
 
 import bisect
+import heapq
 import ipaddress
 import itertools
 import logging
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 BLOCK_SIZE: Final = 64
 BLOCKS_PER_IP: Final = 65536 // BLOCK_SIZE
+MAX_FREED_REMEMBERED: Final = 4096
+"""Freed ports remembered per destination for reuse, lowest first."""
 MAX_LEASE_ATTEMPTS: Final = 32
 """Blocks tried (at random within the target's ports) before giving up an ip."""
 
@@ -51,6 +54,8 @@ class SnatAllocator:
         self._blocks: dict[tuple[uuid.UUID, int], list[int]] = {}
         self._in_use: set[_Use] = set()
         self._per_block: dict[tuple[uuid.UUID, int, int], int] = {}
+        self._freed: dict[tuple[uuid.UUID, int, int, int, int], list[int]] = {}
+        """(device, ip, dst ip, dst port, proto) → a heap of the ports freed towards it."""
         self._used_towards: dict[tuple[uuid.UUID, int, int, int, int, int], int] = {}
         """(device, ip, block, dst ip, dst port, proto) → ports of the block in use
         towards that destination: full blocks are skipped without looking inside."""
@@ -92,6 +97,9 @@ class SnatAllocator:
         if use not in self._in_use:
             return
         self._in_use.discard(use)
+        freed = self._freed.setdefault((device_id, binding.ip, dst_ip, dst_port, proto), [])
+        if len(freed) < MAX_FREED_REMEMBERED:  # beyond that the scan finds them
+            heapq.heappush(freed, binding.port)
         towards = self._towards(use)
         left_towards = self._used_towards.get(towards, 1) - 1
         if left_towards > 0:
@@ -127,6 +135,28 @@ class SnatAllocator:
         # two instead of a pass over every port in use (which made each new
         # connection slower than the one before).
         in_use = self._in_use
+        freed = self._freed.get((device_id, ip, dst_ip, dst_port, proto))
+        if freed:
+            # The lowest port freed towards this destination first: a connection
+            # that idled past its entry's life gets its old translation back when
+            # nobody took it meanwhile (as a first-free search would give it).
+            blocks_held = self._blocks.get((device_id, ip), ())
+            skipped: list[int] = []
+            found: int | None = None
+            while freed:
+                port = heapq.heappop(freed)
+                if (device_id, ip, port, dst_ip, dst_port, proto) in in_use:
+                    continue
+                if not first <= port <= last or port // BLOCK_SIZE not in blocks_held:
+                    skipped.append(port)
+                    continue
+                found = port
+                break
+            for port in skipped:
+                if port // BLOCK_SIZE in blocks_held:
+                    heapq.heappush(freed, port)
+            if found is not None:
+                return found
         hint_key = (device_id, ip, dst_ip, dst_port, proto, first, last)
         hint = self._hints.get(hint_key, 0)
         blocks = self._blocks.get((device_id, ip), ())

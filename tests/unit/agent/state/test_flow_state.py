@@ -184,3 +184,25 @@ def test_snat_allocation_stays_fast_and_reuses_freed_ports_below_the_cursor(
         assert allocator.allocate(device, 2, 80, 6, targets) is not None
     finally:
         store.close()
+
+
+def test_a_connection_whose_nat_entry_expired_gets_its_translation_back(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path / "nsdb.db")
+    try:
+        session = store.state.open_session(30, owner="t")
+        allocator = SnatAllocator(NatLeases(store.state), session, "me", rng=random.Random(5))
+        device = uuid.uuid4()
+        targets = [NatTarget.parse("203.0.113.1:1024-65535")]
+        control = allocator.allocate(device, 9, 5201, 6, targets)  # an iperf3 control link
+        others = [allocator.allocate(device, 9, 5300, 6, targets) for _ in range(50)]
+        assert control is not None and None not in others
+        allocator.free(device, 9, 5201, 6, control)  # idle past its life: freed
+        for binding in others[:10]:
+            assert binding is not None
+            allocator.free(device, 9, 5300, 6, binding)
+        # Its next packet needs a translation towards the same place: the same one.
+        assert allocator.allocate(device, 9, 5201, 6, targets) == control
+    finally:
+        store.close()
