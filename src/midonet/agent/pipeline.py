@@ -121,6 +121,7 @@ class PacketPipeline:
         idle_timeout: float = 60.0,
         max_flows: int = 20_000,
         share_state: Callable[[SimulationResult], None] | None = None,
+        flow_removed: Callable[[frozenset[Hashable]], None] | None = None,
     ) -> None:
         self._topology = topology
         self._state = state
@@ -129,6 +130,8 @@ class PacketPipeline:
         self._clock = clock
         self._share_state = share_state
         """Given each simulated result that forwards (flow-state sharing)."""
+        self._on_flow_removed = flow_removed
+        """Given the tags of each flow removed (flow state outlives its flows)."""
         self.flows: FlowTable[FlowMatch, Actions] = FlowTable(
             idle_timeout=idle_timeout, max_flows=max_flows, on_removed=self._flow_removed
         )
@@ -248,6 +251,8 @@ class PacketPipeline:
     def _flow_removed(self, flow: Flow[FlowMatch, Actions], reason: object) -> None:
         self.stats.flows_deleted += 1
         self.meters.flow_removed(flow)
+        if self._on_flow_removed is not None:
+            self._on_flow_removed(flow.tags)
 
     def _execute(self, frame: bytes, actions: Actions, vnet: bytes | None) -> None:
         if not actions:

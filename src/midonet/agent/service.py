@@ -154,6 +154,7 @@ class Agent:
             idle_timeout=self._idle_timeout,
             max_flows=self.config.get_int("agent.datapath.max_flow_count"),
             share_state=self._share_state,
+            flow_removed=lambda tags: self.flow_state.outlive(tags, self.clock()),
         )
         self.pipeline.trace_requests = LiveTraceRequests(self.store.state, self.host_id)
         self.pipeline.follow_trace_requests(self.topology.current)

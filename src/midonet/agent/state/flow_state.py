@@ -4,8 +4,9 @@ The simulation reads them through the simulation state (`conntrack`,
 `nat_binding`, `allocate_snat`) and asks for entries in its result
 (`ConnTrackAdded`, `NatBound`); the agent writes those here (`apply`).
 
-Lifetime: every entry carries a deadline, `idle_timeout` after it was written or
-last found in use. `expire(now, in_use)` visits the entries whose deadline passed
+Lifetime: every entry carries a deadline, `idle_timeout` after it was written, last
+found in use, or after the last flow that used it went (`outlive`).
+`expire(now, in_use)` visits the entries whose deadline passed
 (a queue in deadline order, so the work is proportional to what is due): an entry
 some installed flow still depends on (`in_use(key)`: a flow tagged with the key) is
 kept for another `idle_timeout`, the others are removed, a dynamic SNAT's port goes
@@ -107,6 +108,20 @@ class FlowStateTable:
         self._nat_deadlines[key] = deadline
         self._due.append((deadline, key))
         return new
+
+    def outlive(self, tags: Iterable[Hashable], now: float) -> None:
+        """A flow tagged with `tags` was removed: its entries live another
+        `idle_timeout` from now, so a connection idle past its flow's life keeps its
+        conntrack and NAT state (a TCP connection quiet for a minute, then busy)."""
+        deadline = now + self._idle
+        for tag in tags:
+            if isinstance(tag, ConnTrackKey):
+                if tag in self.conntrack:
+                    self.conntrack[tag] = deadline
+                    self._due.append((deadline, tag))
+            elif isinstance(tag, NatKey) and tag in self._nat_deadlines:
+                self._nat_deadlines[tag] = deadline
+                self._due.append((deadline, tag))
 
     def merge(self, entries: Iterable[Entry], now: float) -> list[Hashable]:
         """Add entries from elsewhere (a peer agent, local storage); existing entries

@@ -206,3 +206,12 @@ def test_a_connection_whose_nat_entry_expired_gets_its_translation_back(
         assert allocator.allocate(device, 9, 5201, 6, targets) == control
     finally:
         store.close()
+
+
+def test_entries_outlive_the_last_flow_that_used_them_by_the_idle_timeout() -> None:
+    table = FlowStateTable(idle_timeout=60.0)
+    key = ConnTrackKey(1, 1000, 2, 80, 6, uuid.uuid4())
+    table.apply(ConnTrackAdded(key), 0.0)
+    table.outlive([key, "not-a-state-key"], 55.0)  # its flow went at 55 s
+    assert table.expire(61.0, lambda _: False) == []  # kept: 55 + 60 is not due yet
+    assert table.expire(116.0, lambda _: False) == [key]
