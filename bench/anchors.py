@@ -515,8 +515,10 @@ def _rule_applied(store: EmbeddedStore, vm1: str, host_id: uuid.UUID, port: Port
 
 
 def _soak(pid: int, vm1: str, ext: str, seconds: float) -> dict[str, float]:
+    """`seconds` of the UDP flood, then of new connections: what each achieved (a
+    load that died midway shows here), the agent's RSS before, between and after."""
     out = {"soak_rss_before_mb": rss_mb(pid)}
-    ex(
+    udp = ex(
         vm1,
         "iperf3",
         "-c",
@@ -528,9 +530,15 @@ def _soak(pid: int, vm1: str, ext: str, seconds: float) -> dict[str, float]:
         "0",
         "-t",
         str(int(seconds)),
+        "--json",
         timeout=seconds + 60,
     )
-    ex(
+    with contextlib.suppress(ValueError, KeyError):
+        received = json.loads(udp.stdout)["end"]["sum_received"]
+        lost = received["packets"] - received["lost_packets"]
+        out["soak_udp64_rx_pps"] = lost / received["seconds"]
+    out["soak_rss_after_udp_mb"] = rss_mb(pid)
+    conn = ex(
         vm1,
         sys.executable,
         "-c",
@@ -540,6 +548,8 @@ def _soak(pid: int, vm1: str, ext: str, seconds: float) -> dict[str, float]:
         str(seconds),
         timeout=seconds + 60,
     )
+    with contextlib.suppress(ValueError):
+        out["soak_conn_per_s"] = float(conn.stdout.strip())
     out["soak_rss_after_mb"] = rss_mb(pid)
     out["soak_agent_alive"] = 1.0 if Path(f"/proc/{pid}").exists() else 0.0
     return out
