@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 _GENERIC = object()
 """A flow whose actions have no compiled plan: `apply_actions` runs them."""
 
+PLAN_AFTER = 3
+"""Packets a flow forwards with `apply_actions` before its plan is compiled: a plan
+costs a few times one application, and most short connections never repay it."""
 MAX_PARKED_PER_ADDRESS = 32
 MAX_GENERATED_DEPTH = 4
 """Generated packets may generate more (an ICMP error answered by a router); bounded."""
@@ -165,7 +168,7 @@ class PacketPipeline:
         if flow is not None:
             stats.flow_hits += 1
             try:
-                if vnet is None and flow.actions:
+                if vnet is None and flow.actions and flow.packets > PLAN_AFTER:
                     plan = flow.compiled
                     if plan is None:
                         plan = flow.compiled = compile_plan(frame, flow.actions) or _GENERIC
