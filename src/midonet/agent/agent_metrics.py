@@ -102,6 +102,17 @@ def agent_registry(agent: Agent) -> Registry:
         "Receive rings found out of step with the kernel and resynced",
         lambda: dp().ring_resyncs,
     )
+    r.gauge(
+        P + "datapath_kernel_flows",
+        "Flows the kernel fast path forwards without the agent",
+        lambda: len(agent.kernel_flows) if agent.kernel_flows is not None else 0,
+    )
+    r.counter(
+        P + "datapath_kernel_packets_total",
+        "Packets the kernel fast path forwarded or dropped for flows (counted when the"
+        " agent looks: at idle checks, meter reads and flow removal)",
+        lambda: agent.kernel_flows.kernel_packets if agent.kernel_flows is not None else 0,
+    )
     r.counter(
         P + "tunnel_packets_sent_total",
         "Frames sent to other hosts over VXLAN",

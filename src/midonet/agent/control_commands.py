@@ -28,7 +28,11 @@ class AgentCommands:
         return names
 
     def meter(self, name: str) -> tuple[int, int] | None:
-        value: tuple[int, int] | None = self._on_loop(lambda: self._agent.pipeline.meters.get(name))
+        def read() -> tuple[int, int] | None:
+            self._agent.pipeline.sync_offloaded()
+            return self._agent.pipeline.meters.get(name)
+
+        value: tuple[int, int] | None = self._on_loop(read)
         return value
 
     def tracers(self, live_only: bool) -> list[dict[str, Any]]:

@@ -72,6 +72,18 @@ class Output(Protocol):
 WriteState = Callable[[Iterable[StateChange]], None]
 
 
+class FlowOffload(Protocol):
+    """Where installed flows may go to be forwarded without us (`KernelFlows`)."""
+
+    def installed(self, flow: Flow[FlowMatch, Actions]) -> bool: ...
+
+    def removed(self, flow: Flow[FlowMatch, Actions]) -> None: ...
+
+    def used(self, flow: Flow[FlowMatch, Actions], now: float) -> bool: ...
+
+    def sync(self, flows: list[Flow[FlowMatch, Actions]], now: float) -> None: ...
+
+
 @dataclass(slots=True)
 class PipelineStats:
     packets: int = 0
@@ -143,6 +155,8 @@ class PacketPipeline:
         self.tracers = PacketTracers()
         self.trace_requests: LiveTraceRequests | None = None
         """The API's enabled `/traces` (set by the agent)."""
+        self.offload: FlowOffload | None = None
+        """The kernel fast path, when the agent has one."""
         self.simulation_latency = Histogram(
             "midolman_simulation_latency_seconds",
             "Latency of simulating one packet (MidoNet's PacketPipelineHistogram.packetsProcessed)",
@@ -216,6 +230,8 @@ class PacketPipeline:
             if flow is not None:
                 stats.flows_created += 1
                 self.meters.track(flow, result.meters)
+                if self.offload is not None:
+                    self.offload.installed(flow)
             self.meters.count(result.meters, len(frame))
             self._execute(frame, result.actions, vnet)
             self._finish(result, frame, vport_id, in_port, 0)
@@ -252,6 +268,8 @@ class PacketPipeline:
             self.invalidate(self.trace_requests.update(topology))
 
     def _flow_removed(self, flow: Flow[FlowMatch, Actions], reason: object) -> None:
+        if self.offload is not None:
+            self.offload.removed(flow)  # first: the kernel's counts join the flow's
         self.stats.flows_deleted += 1
         self.meters.flow_removed(flow)
         if self._on_flow_removed is not None:
@@ -372,8 +390,14 @@ class PacketPipeline:
         for waiting in self._waiting.values():
             waiting.packets = [p for p in waiting.packets if p.in_port != in_port]
 
+    def sync_offloaded(self) -> None:
+        """Bring the counts of flows the kernel forwards up to date (meters read them)."""
+        if self.offload is not None:
+            self.offload.sync(list(self.flows), self._clock())
+
     def expire(self) -> None:
-        self.stats.expired += len(self.flows.expire(self._clock()))
+        used = self.offload.used if self.offload is not None else None
+        self.stats.expired += len(self.flows.expire(self._clock(), used_elsewhere=used))
 
 
 def _shift(vnet: bytes, delta: int) -> bytes:

@@ -21,11 +21,13 @@ from midonet.agent.bindings import Bindings
 from midonet.agent.control import CONTROL_TABLE, ControlServer
 from midonet.agent.control_commands import AgentCommands
 from midonet.agent.datapath.datapath import Datapath, DatapathPort
+from midonet.agent.datapath.fast_path import KernelFastPath
 from midonet.agent.datapath.packet_socket import Received
 from midonet.agent.events import AgentEvents
 from midonet.agent.health.service import HealthMonitoring
 from midonet.agent.host import HostService
 from midonet.agent.interfaces import InterfaceMonitor
+from midonet.agent.kernel_flows import KernelFlows
 from midonet.agent.loop import EventLoop
 from midonet.agent.mac_expiry import MacExpiry
 from midonet.agent.pipeline import PacketPipeline
@@ -96,6 +98,8 @@ class Agent:
         self.expired = False
         self._closers: list[Callable[[], None]] = []
         self._no_tunnels = NoTunnels()
+        self.kernel_flows: KernelFlows | None = None
+        """The kernel fast path (`agent.datapath.kernel_fast_path`), once started."""
         self.control_url: str | None = None
         """Where the control endpoint listens, once started."""
         self.remote: RemoteOutput = self._no_tunnels
@@ -136,6 +140,7 @@ class Agent:
         self._closers.append(self.state.close)
         self.datapath = Datapath(self.loop, self._received)
         self._closers.append(self.datapath.close)
+        self.kernel_flows = self._kernel_fast_path()
         self.tunnels = VxlanTunnels(
             self.host_id,
             self.loop,
@@ -157,6 +162,7 @@ class Agent:
             flow_removed=lambda tags: self.flow_state.outlive(tags, self.clock()),
         )
         self.pipeline.trace_requests = LiveTraceRequests(self.store.state, self.host_id)
+        self.pipeline.offload = self.kernel_flows
         self.pipeline.follow_trace_requests(self.topology.current)
         self.bindings = Bindings(
             self.host_id, self.datapath, self.pipeline, PortActive(self.store.state), self.session
@@ -196,6 +202,19 @@ class Agent:
         )
         self._start_control()
         self._reconcile()
+
+    def _kernel_fast_path(self) -> KernelFlows | None:
+        if not self.config.get_bool("agent.datapath.kernel_fast_path"):
+            return None
+        try:
+            fast_path = KernelFastPath(self.config.get_int("agent.datapath.max_flow_count"))
+        except OSError as e:
+            log.warning("no kernel fast path (%s): the agent forwards every packet", e)
+            return None
+        self.datapath.fast_path = fast_path
+        flows = KernelFlows(fast_path, self.datapath)
+        self._closers.append(flows.close)
+        return flows
 
     def _start_control(self) -> None:
         """The control endpoint (mm-meter, mm-trace, traces, metrics); a port that is

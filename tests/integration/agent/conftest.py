@@ -27,8 +27,17 @@ def lab() -> Iterator[NetLab]:
         netlab.cleanup()
 
 
+def _config(request: pytest.FixtureRequest) -> dict[str, object]:
+    # An ephemeral control port: agents of parallel runs never fight over 7200.
+    values: dict[str, object] = {"agent.control.port": 0}
+    marker = request.node.get_closest_marker("agent_config")
+    if marker is not None:
+        values.update(marker.args[0])
+    return values
+
+
 @pytest.fixture
-def agent(tmp_path: Path) -> Iterator[RunningAgent]:
+def agent(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningAgent]:
     store = EmbeddedStore(tmp_path / "nsdb.db")
     host_id = uuid.uuid4()
     events_path = tmp_path / "midolman.event.log"
@@ -38,8 +47,7 @@ def agent(tmp_path: Path) -> Iterator[RunningAgent]:
         host_id,
         hostname=socket.gethostname(),
         events=events,
-        # An ephemeral control port: agents of parallel runs never fight over 7200.
-        config=Config([ConfigLayer("test", {"agent.control.port": 0})]),
+        config=Config([ConfigLayer("test", _config(request))]),
         session_ttl=5.0,
         expiration_interval=1.0,
     )

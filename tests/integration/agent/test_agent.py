@@ -113,7 +113,8 @@ def test_ping_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
     assert b.ping(a.ip, count=2)
 
 
-def test_tcp_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
+@pytest.mark.agent_config({"agent.datapath.kernel_fast_path": False})
+def test_tcp_across_a_router_in_user_space(agent: RunningAgent, lab: NetLab) -> None:
     a, b, _ = routed(agent, lab)
     assert a.ping(b.ip, count=2)
     server = b.popen("python3", "-c", SERVER)
@@ -130,6 +131,29 @@ def test_tcp_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
         if server.poll() is None:
             server.kill()
             server.communicate()
+
+
+def test_tcp_across_a_router_in_the_kernel(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _ = routed(agent, lab)
+    assert a.ping(b.ip, count=2)
+    server = b.popen("python3", "-c", SERVER)
+    try:
+        time.sleep(0.3)
+        done = a.run("python3", "-c", CLIENT, b.ip, "2000000", check=False, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith("ok 2000000")
+        out, _ = server.communicate(timeout=30)
+        assert server.returncode == 0 and out.strip() == "2000000"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    kernel = agent.agent.kernel_flows
+    assert kernel is not None and len(kernel) >= 2  # both directions of the connection
+    agent.agent.call(agent.agent.pipeline.sync_offloaded)
+    # The agent simulated the connection's first packets; the kernel carried the data.
+    assert kernel.kernel_bytes > 2_000_000
+    assert agent.agent.datapath.stats.received < 50
 
 
 def test_drop_rule_stops_an_established_flow(agent: RunningAgent, lab: NetLab) -> None:

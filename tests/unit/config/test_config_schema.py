@@ -400,6 +400,7 @@ def test_same_keys_and_defaults_as_midonet_5_4() -> None:
         "agent.control.address",
         "agent.control.port",
         "agent.datapath.busy_poll_us",
+        "agent.datapath.kernel_fast_path",
     }
     assert set(real) == ours - only_ours
     for name, raw in real.items():

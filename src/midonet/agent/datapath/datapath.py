@@ -10,11 +10,13 @@ to the tunnel port that a later datapath adds; today `output` answers False for 
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from midonet.agent.datapath.fast_path import KernelFastPath
 from midonet.agent.datapath.offload import NO_OFFLOAD
 from midonet.agent.datapath.packet_socket import PacketSocket, Received
 from midonet.agent.loop import EventLoop
@@ -33,6 +35,9 @@ class DatapathPort:
     vport_id: uuid.UUID
     ifname: str
     socket: PacketSocket
+    ifindex: int = 0
+    in_kernel: bool = False
+    """The kernel fast path forwards this interface's offloaded flows."""
     rx_packets: int = 0
     rx_errors: int = 0
     rx_dropped: int = 0  # by the kernel, before we could read them
@@ -64,15 +69,24 @@ class Datapath:
         self.ports: dict[int, DatapathPort] = {}
         self.by_vport: dict[uuid.UUID, DatapathPort] = {}
         self.stats = DatapathStats()
+        self.fast_path: KernelFastPath | None = None
+        """Set by the agent when the kernel takes offloaded flows."""
         self._next = 1
 
     def add_port(self, vport_id: uuid.UUID, ifname: str) -> DatapathPort:
         """Open `ifname` for `vport_id` (OSError if the interface cannot be opened)."""
         if vport_id in self.by_vport:
             raise ValueError(f"port {vport_id} is already in the datapath")
+        ifindex = socket.if_nametoindex(ifname)
         sock = PacketSocket(ifname)
-        port = DatapathPort(self._next, vport_id, ifname, sock)
+        port = DatapathPort(self._next, vport_id, ifname, sock, ifindex)
         self._next += 1
+        if self.fast_path is not None:
+            try:
+                self.fast_path.attach(port.ifindex, sock.sock)
+                port.in_kernel = True
+            except OSError as e:
+                log.warning("interface %s: no kernel fast path (%s)", ifname, e)
         self.ports[port.number] = port
         self.by_vport[vport_id] = port
         self.loop.add_reader(sock.fileno(), lambda: self._readable(port))
@@ -83,6 +97,8 @@ class Datapath:
         if port is None:
             return None
         del self.ports[port.number]
+        if port.in_kernel and self.fast_path is not None:
+            self.fast_path.detach(port.ifindex)
         self.loop.remove_reader(port.socket.fileno())
         port.socket.close()
         return port

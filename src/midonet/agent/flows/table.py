@@ -150,9 +150,22 @@ class FlowTable(Generic[K, A]):
             removed.extend(self.invalidate(tag))
         return removed
 
-    def expire(self, now: float) -> list[Flow[K, A]]:
-        """Remove flows past their idle or hard timeout; returns what was removed."""
-        due = [(k, r) for k, f in self._flows.items() if (r := f.expired(now)) is not None]
+    def expire(
+        self, now: float, used_elsewhere: Callable[[Flow[K, A], float], bool] | None = None
+    ) -> list[Flow[K, A]]:
+        """Remove flows past their idle or hard timeout; returns what was removed.
+
+        `used_elsewhere(flow, now)` is asked about a flow that looks idle: True when
+        packets were forwarded for it where this table did not see them (the kernel
+        fast path), having brought its `last_used` up to date."""
+        due = []
+        for key, flow in self._flows.items():
+            reason = flow.expired(now)
+            idle = reason is RemovalReason.IDLE
+            if idle and used_elsewhere is not None and used_elsewhere(flow, now):
+                continue
+            if reason is not None:
+                due.append((key, reason))
         return [self._drop(k, r) for k, r in due]
 
     def clear(self) -> list[Flow[K, A]]:

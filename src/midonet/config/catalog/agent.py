@@ -116,6 +116,10 @@ _AGENT = (
         "Microseconds the agent keeps polling its ports after the last packet before"
         " it sleeps: lower latency and more connections per second for a little CPU"
         " (0 never polls)."),
+    key("agent.datapath.kernel_fast_path", BOOL, True,
+        "Let the kernel forward established flows (eBPF at each bound interface's"
+        " ingress) once the agent has simulated them; the agent forwards every packet"
+        " itself when off or when the kernel refuses."),
     key("agent.datapath.control_packet_tos", IntType(0, 255), 184,
         "IP TOS byte of the control packets the agent sends."),
     key("agent.datapath.set_tos_on_tunnel_header", BOOL, False,

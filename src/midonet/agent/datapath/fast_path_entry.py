@@ -1,0 +1,196 @@
+"""A flow as the kernel fast path holds it: the key and value bytes of its map entry.
+
+The kernel programs (`fast_path`) read a packet's first 38 bytes — Ethernet, a
+20-byte IPv4 header, the TCP/UDP ports — and look them up, with the interface the
+packet came in on, in a hash map. The key keeps the frame's layout, with the bytes
+that differ from packet to packet of one flow zeroed (IP total length, id,
+fragment field, header checksum), so it is exactly the `FlowMatch` of an untagged,
+unfragmented IPv4 TCP/UDP packet. The value is what the flow's actions do to every
+such packet: the MACs, TOS, TTL, addresses and ports it leaves with, the constant
+change to each checksum (RFC 1624), and the interface it goes out of — or none, to
+drop it. The kernel adds each packet to the value's counters.
+
+Only flows whose whole effect fits that are offloaded: one output to a local
+interface (or none), header rewrites of those fields, no VLANs, no tunnels.
+Everything else stays with the user-space datapath.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Callable, Sequence
+
+from midonet.agent.simulation.result import Action, Output, SetField
+from midonet.packets.constants import ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP
+from midonet.packets.match import FlowMatch, IPFragmentType
+
+KEY_SIZE = 44
+VALUE_SIZE = 72
+HEADER_BYTES = 38
+"""Ethernet (14) + IPv4 without options (20) + the two ports (4)."""
+
+# Value layout (offsets the kernel program reads).
+V_OUT_IFINDEX = 0  # u32: 0 drops the packet
+V_L4_CSUM_AT = 4  # u32: the TCP/UDP checksum's offset in the frame
+V_MACS = 8  # 12 bytes: destination, source
+V_TOS = 20  # u8
+V_TTL = 21  # u8
+V_ADDRS_PORTS = 24  # 12 bytes: source, destination address; source, destination port
+V_IP_DIFF = 36  # u32: change to the IPv4 header checksum
+V_PSEUDO_DIFF = 40  # u32: change to the L4 checksum from the addresses (pseudo-header)
+V_PORTS_DIFF = 44  # u32: change to the L4 checksum from the ports
+V_PSEUDO_FLAGS = 48  # u32: bpf_l4_csum_replace flags for the first
+V_PORTS_FLAGS = 52  # u32: and for the second
+V_PACKETS = 56  # u64, counted by the kernel
+V_BYTES = 64  # u64
+
+# bpf_l4_csum_replace flags (linux/bpf.h).
+F_PSEUDO_HDR = 1 << 4
+F_MARK_MANGLED_0 = 1 << 5  # UDP: a zero checksum means none, and stays so
+
+# Numbers the program reads as integers are in host order; header bytes in network order.
+_KEY_IFINDEX = struct.Struct("=I")
+_KEY_HEADER = struct.Struct("!6s6sHBB6xBB2xIIHH2x")
+_VALUE_OUT = struct.Struct("=II")
+_VALUE_HEADER = struct.Struct("!6s6sBB2xIIHH")
+_VALUE_CSUM = struct.Struct("=IIIII")
+_COUNTERS = struct.Struct("=QQ")
+_L4_CSUM_AT = {IP_PROTO_TCP: 14 + 20 + 16, IP_PROTO_UDP: 14 + 20 + 6}
+_HEADER_FIELDS = frozenset(
+    ("eth_src", "eth_dst", "nw_src", "nw_dst", "nw_ttl", "nw_tos", "src_port", "dst_port")
+)
+_VERSION_IHL = 0x45
+
+
+def entry_key(match: FlowMatch, ifindex: int) -> bytes | None:
+    """The map key of packets with `match` arriving on interface `ifindex`, or None if
+    the kernel programs do not handle such packets."""
+    if (
+        match.ethertype != ETH_TYPE_IPV4
+        or match.vlan_ids
+        or match.tunnel_key
+        or match.frag_type != IPFragmentType.NONE
+        or match.nw_proto not in _L4_CSUM_AT
+    ):
+        return None
+    return _KEY_IFINDEX.pack(ifindex) + _KEY_HEADER.pack(
+        match.eth_dst, match.eth_src, ETH_TYPE_IPV4, _VERSION_IHL, match.nw_tos,
+        match.nw_ttl, match.nw_proto, match.nw_src, match.nw_dst, match.src_port,
+        match.dst_port,
+    )  # fmt: skip
+
+
+def entry_value(
+    match: FlowMatch,
+    actions: Sequence[Action],
+    ifindex_of: Callable[[uuid.UUID], int | None],
+) -> bytes | None:
+    """What the kernel does to packets of `match` for `actions`, or None if it cannot
+    do all of it. `ifindex_of` gives the local interface a virtual port is bound to."""
+    fields: dict[str, int | bytes] = {
+        "eth_dst": match.eth_dst,
+        "eth_src": match.eth_src,
+        "nw_tos": match.nw_tos,
+        "nw_ttl": match.nw_ttl,
+        "nw_src": match.nw_src,
+        "nw_dst": match.nw_dst,
+        "src_port": match.src_port,
+        "dst_port": match.dst_port,
+    }
+    out_ifindex = 0
+    for action in actions:
+        if out_ifindex:
+            return None  # anything after the output: a second output or a rewrite for it
+        if isinstance(action, SetField) and action.field in _HEADER_FIELDS:
+            fields[action.field] = action.value
+        elif isinstance(action, Output):
+            ifindex = ifindex_of(action.port_id)
+            if not ifindex:
+                return None  # a tunnel, or a port not bound here
+            out_ifindex = ifindex
+        else:
+            return None
+    if not out_ifindex and actions:
+        return None  # rewrites and no output: the generic path knows what that means
+    new = _header_words(match.nw_proto, fields)
+    old = _header_words(match.nw_proto, _match_fields(match))
+    udp = match.nw_proto == IP_PROTO_UDP
+    mangled = F_MARK_MANGLED_0 if udp else 0
+    value = _VALUE_OUT.pack(out_ifindex, _L4_CSUM_AT[match.nw_proto])
+    value += _VALUE_HEADER.pack(
+        _bytes(fields["eth_dst"]),
+        _bytes(fields["eth_src"]),
+        _int(fields["nw_tos"]),
+        _int(fields["nw_ttl"]),
+        _int(fields["nw_src"]),
+        _int(fields["nw_dst"]),
+        _int(fields["src_port"]),
+        _int(fields["dst_port"]),
+    )
+    value += _VALUE_CSUM.pack(
+        _diff(old.ip, new.ip),
+        _diff(old.pseudo, new.pseudo),
+        _diff(old.ports, new.ports),
+        F_PSEUDO_HDR | mangled,
+        mangled,
+    )
+    return value.ljust(VALUE_SIZE, b"\0")
+
+
+def counters(value: bytes) -> tuple[int, int]:
+    """(packets, bytes) the kernel counted in a map value."""
+    packets, size = _COUNTERS.unpack_from(value, V_PACKETS)
+    return int(packets), int(size)
+
+
+class _Words:
+    __slots__ = ("ip", "ports", "pseudo")
+
+    def __init__(self, ip: list[int], pseudo: list[int], ports: list[int]) -> None:
+        self.ip = ip
+        self.pseudo = pseudo
+        self.ports = ports
+
+
+def _match_fields(match: FlowMatch) -> dict[str, int | bytes]:
+    return {
+        "nw_tos": match.nw_tos,
+        "nw_ttl": match.nw_ttl,
+        "nw_src": match.nw_src,
+        "nw_dst": match.nw_dst,
+        "src_port": match.src_port,
+        "dst_port": match.dst_port,
+    }
+
+
+def _header_words(proto: int, fields: dict[str, int | bytes]) -> _Words:
+    """The 16-bit words the rewritable fields occupy, in network byte order."""
+    src, dst = _int(fields["nw_src"]), _int(fields["nw_dst"])
+    addresses = [src >> 16, src & 0xFFFF, dst >> 16, dst & 0xFFFF]
+    ip = [(_VERSION_IHL << 8) | _int(fields["nw_tos"]), (_int(fields["nw_ttl"]) << 8) | proto]
+    return _Words(ip + addresses, addresses, [_int(fields["src_port"]), _int(fields["dst_port"])])
+
+
+def _diff(old: list[int], new: list[int]) -> int:
+    """The one's-complement change from `old` to `new` words, folded to 16 bits and
+    byte-swapped: the kernel sums the checksum field as it lies in memory, which on
+    a little-endian CPU is the byte-swapped network-order word."""
+    total = 0
+    for before, after in zip(old, new, strict=True):
+        if before != after:
+            total += (~before & 0xFFFF) + after
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ((total & 0xFF) << 8) | (total >> 8) if _LITTLE_ENDIAN else total
+
+
+def _int(value: int | bytes) -> int:
+    return value if isinstance(value, int) else int.from_bytes(value, "big")
+
+
+def _bytes(value: int | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.to_bytes(6, "big")
+
+
+_LITTLE_ENDIAN = struct.pack("=H", 1) == b"\x01\x00"
