@@ -38,8 +38,9 @@ def agent_registry(agent: Agent) -> Registry:
     )
     r.counter(
         P + "datapath_flows_deleted_total",
-        "Flows removed: idle, invalidated, evicted (DatapathMeter.flows.deleted)",
-        lambda: stats().flows_deleted,
+        "Flows removed, by reason: idle, hard, invalidated, evicted, deleted, replaced"
+        " (DatapathMeter.flows.deleted)",
+        lambda: [({"reason": r}, n) for r, n in sorted(stats().flows_deleted_by.items())],
     )
     r.gauge(
         P + "datapath_flows",

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from midonet.agent.datapath.offload import F_NEEDS_CSUM, VnetHeader
-from midonet.agent.flows.table import Flow, FlowTable
+from midonet.agent.flows.table import Flow, FlowTable, RemovalReason
 from midonet.agent.meters import MeterRegistry
 from midonet.agent.simulation import (
     ARP_RETRY_INTERVAL,
     ARP_TIMEOUT,
+    ArpLearned,
     GeneratedPacket,
     Parked,
     SimulationResult,
@@ -69,7 +70,9 @@ class Output(Protocol):
         ...
 
 
-WriteState = Callable[[Iterable[StateChange]], None]
+WriteState = Callable[[Iterable[StateChange]], Iterable[Hashable] | None]
+"""Writes a simulation's state changes; returns the tags of those that changed
+something (None: take every change's tag as changed)."""
 
 
 class FlowOffload(Protocol):
@@ -104,6 +107,8 @@ class PipelineStats:
     flows_deleted: int = 0
     traced: int = 0
     drop_reasons: dict[str, int] = field(default_factory=dict)
+    flows_deleted_by: dict[str, int] = field(default_factory=dict)
+    """Flows removed, by `RemovalReason` value."""
 
 
 @dataclass(slots=True)
@@ -267,10 +272,12 @@ class PacketPipeline:
         if self.trace_requests is not None:
             self.invalidate(self.trace_requests.update(topology))
 
-    def _flow_removed(self, flow: Flow[FlowMatch, Actions], reason: object) -> None:
+    def _flow_removed(self, flow: Flow[FlowMatch, Actions], reason: RemovalReason) -> None:
         if self.offload is not None:
             self.offload.removed(flow)  # first: the kernel's counts join the flow's
-        self.stats.flows_deleted += 1
+        stats = self.stats
+        stats.flows_deleted += 1
+        stats.flows_deleted_by[reason.value] = stats.flows_deleted_by.get(reason.value, 0) + 1
         self.meters.flow_removed(flow)
         if self._on_flow_removed is not None:
             self._on_flow_removed(flow.tags)
@@ -288,13 +295,21 @@ class PacketPipeline:
                 self.stats.undeliverable += 1
 
     def _apply_state(self, result: SimulationResult) -> None:
-        if not result.state_changes:
+        changes = result.state_changes
+        if not changes:
             return
+        changed: Iterable[Hashable] | None = None
         try:
-            self._write_state(result.state_changes)
+            changed = self._write_state(changes)
         except Exception:
-            log.exception("writing %d state changes failed", len(result.state_changes))
-        self.invalidate(c.tag for c in result.state_changes)
+            log.exception("writing %d state changes failed", len(changes))
+        # A refresh (the same ARP answer, a MAC seen again on its port) leaves flows
+        # be: dropping every flow through a next hop each time it re-ARPs would
+        # hand them all back to simulation at once.
+        self.invalidate(changed if changed is not None else (c.tag for c in changes))
+        for change in changes:
+            if isinstance(change, ArpLearned):
+                self._resume((change.router_id, change.ip))
 
     def _finish(
         self,

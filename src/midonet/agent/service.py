@@ -186,8 +186,10 @@ class Agent:
             self._closers.append(self.health.close)
         self.loop.call_every(FLOW_STATE_CHECK_INTERVAL, self._expire_flow_state)
         if self.state_dir is not None:
+            self._state_file = storage.FlowStateFile(self.state_dir / storage.FILE_NAME)
+            self.flow_state.recorded = []
             self.loop.call_every(FLOW_STATE_SAVE_INTERVAL, self._save_flow_state)
-            self._closers.insert(0, self._save_flow_state)
+            self._closers.insert(0, self._last_flow_state_save)
         self.loop.call_every(SESSION_CHECK_INTERVAL, self._check_session)
         follow_connection = getattr(self.store, "add_connection_listener", None)
         if follow_connection is not None:  # ZooKeeper: LOST once past session_gracetime
@@ -300,12 +302,13 @@ class Agent:
         self.datapath.stats.no_such_port += 1  # bound here but not open, or unbound
         return False
 
-    def _write_state(self, changes: Iterable[StateChange]) -> None:
+    def _write_state(self, changes: Iterable[StateChange]) -> list[Hashable]:
         changes = tuple(changes)
-        self.state.apply(changes, self.session)
+        changed = self.state.apply(changes, self.session)
         for change in changes:
             if isinstance(change, MacLearned):
                 self.mac_expiry.learned(change)
+        return changed
 
     def _expire_flow_state(self) -> None:
         """Drop conntrack/NAT entries no flow used for their idle timeout, and the
@@ -344,22 +347,30 @@ class Agent:
         if added:
             self.pipeline.invalidate(added)
 
-    def _flow_state_file(self) -> Path | None:
-        return self.state_dir / storage.FILE_NAME if self.state_dir is not None else None
-
     def _load_flow_state(self) -> None:
-        path = self._flow_state_file()
-        if path is not None:
-            self.flow_state.merge(storage.load(path), self.clock())
+        if self.state_dir is not None:
+            loaded = storage.load(self.state_dir / storage.FILE_NAME)
+            self.flow_state.merge(loaded, self.clock())
 
     def _save_flow_state(self) -> None:
-        path = self._flow_state_file()
-        if path is None:
-            return
+        """Append what is new to the journal (a timer), or rewrite it when due."""
+        fresh = self.flow_state.take_recorded()
         try:
-            storage.save(path, self.flow_state.all_entries())
+            try:
+                self._state_file.append(fresh, len(self.flow_state))
+            except storage.NeedsRewrite:
+                self._state_file.rewrite(self.flow_state.all_entries())
         except OSError as e:
-            log.warning("cannot save the flow state to %s: %s", path, e)
+            log.warning("cannot save the flow state to %s: %s", self._state_file.path, e)
+
+    def _last_flow_state_save(self) -> None:
+        self.flow_state.take_recorded()
+        try:
+            self._state_file.rewrite(self.flow_state.all_entries())
+        except OSError as e:
+            log.warning("cannot save the flow state to %s: %s", self._state_file.path, e)
+        finally:
+            self._state_file.close()
 
     def _forget_mac(self, bridge_id: uuid.UUID, vlan: int, mac: bytes, port: uuid.UUID) -> None:
         MacTable(self.store.state, bridge_id, vlan).remove(mac_text(mac), port)

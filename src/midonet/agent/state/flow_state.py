@@ -64,6 +64,9 @@ class FlowStateTable:
         self._allocator = allocator
         self._idle = idle_timeout
         self.random = rng or random.Random()
+        self.recorded: list[Entry] | None = None
+        """When a list (local storage is on), every entry written or changed is
+        appended to it, for `storage.FlowStateFile` to append to its file."""
 
     def __len__(self) -> int:
         return len(self.conntrack) + len(self.nat)
@@ -98,12 +101,16 @@ class FlowStateTable:
         new = key not in self.conntrack
         deadline = now + self._idle
         self.conntrack[key] = deadline
+        if new and self.recorded is not None:
+            self.recorded.append((key, None))
         self._due.append((deadline, key))
         return new
 
     def _put_nat(self, key: NatKey, binding: NatBinding, now: float) -> bool:
         new = self.nat.get(key) != binding
         self.nat[key] = binding
+        if new and self.recorded is not None:
+            self.recorded.append((key, binding))
         deadline = now + self._idle
         self._nat_deadlines[key] = deadline
         self._due.append((deadline, key))
@@ -136,6 +143,13 @@ class FlowStateTable:
                 self._put_nat(key, value, now)
                 added.append(key)
         return added
+
+    def take_recorded(self) -> list[Entry]:
+        """The entries recorded since the last call (see `recorded`)."""
+        if self.recorded is None:
+            return []
+        taken, self.recorded = self.recorded, []
+        return taken
 
     def all_entries(self) -> list[Entry]:
         out: list[Entry] = [(key, None) for key in self.conntrack]

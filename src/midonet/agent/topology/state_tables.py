@@ -157,13 +157,20 @@ class StoreSimulationState:
         """The router asked for `ip`, first at `first` (kept until the IP resolves)."""
         self._arp_requests.setdefault((router_id, ip), first)
 
-    def apply(self, changes: Iterable[StateChange], session: Session | None = None) -> None:
+    def apply(
+        self, changes: Iterable[StateChange], session: Session | None = None
+    ) -> list[Hashable]:
         """Write a simulation's state changes to the store (learned entries
-        ephemeral under `session`). What this agent learned it also knows at once:
-        packets parked for an ARP answer go on without waiting for the store's
-        watch to bring the entry back (which then changes nothing)."""
+        ephemeral under `session`); returns the tags of those that changed
+        something. What this agent learned it also knows at once: packets parked
+        for an ARP answer go on without waiting for the store's watch to bring the
+        entry back (which then changes nothing). A refresh — the same MAC on the
+        same port, the same ARP answer — is written (it keeps the entry alive) but
+        changes no flow."""
+        changed: list[Hashable] = []
         for change in changes:
-            self._know(change)
+            if self._know(change):
+                changed.append(change.tag)
             if isinstance(change, MacLearned):
                 table = MacTable(self._state, change.bridge_id, change.vlan)
                 table.add(mac_text(change.mac), change.port_id, session=session)
@@ -175,19 +182,33 @@ class StoreSimulationState:
                 table_b.add(ipaddress.IPv4Address(change.ip), mac_text(change.mac), session=session)
             elif isinstance(change, ArpRequested):
                 self.arp_request_sent(change.router_id, change.ip, change.first)
-            elif isinstance(change, ConnTrackAdded | NatBound):
-                self.flow_state.apply(change, self._clock())
+                changed.append(change.tag)
+            elif isinstance(change, ConnTrackAdded | NatBound) and self.flow_state.apply(
+                change, self._clock()
+            ):
+                changed.append(change.tag)
+        return changed
 
-    def _know(self, change: StateChange) -> None:
+    def _know(self, change: StateChange) -> bool:
+        """Take a learned entry in at once; True if it is new or different."""
         with self._lock:
             if isinstance(change, MacLearned):
-                self._macs[(change.bridge_id, change.vlan, change.mac)] = change.port_id
-            elif isinstance(change, ArpLearned):
-                key = (change.router_id, change.ip)
-                self._router_arps[key] = ArpEntry(change.mac, self._clock())
-                self._arp_requests.pop(key, None)
-            elif isinstance(change, BridgeArpLearned):
-                self._bridge_arps[(change.bridge_id, change.ip)] = change.mac
+                key = (change.bridge_id, change.vlan, change.mac)
+                before = self._macs.get(key)
+                self._macs[key] = change.port_id
+                return before != change.port_id
+            if isinstance(change, ArpLearned):
+                key_r = (change.router_id, change.ip)
+                known = self._router_arps.get(key_r)
+                self._router_arps[key_r] = ArpEntry(change.mac, self._clock())
+                self._arp_requests.pop(key_r, None)
+                return known is None or known.mac != change.mac
+            if isinstance(change, BridgeArpLearned):
+                key_b = (change.bridge_id, change.ip)
+                before_mac = self._bridge_arps.get(key_b)
+                self._bridge_arps[key_b] = change.mac
+                return before_mac != change.mac
+        return False
 
     def close(self) -> None:
         self._unsubscribe()

@@ -66,10 +66,44 @@ def test_random_bytes_only_ever_raise_malformed_packet() -> None:
             exchange.decode(bytes(data))
 
 
+def _many(count: int) -> list[Entry]:
+    return [(ConnTrackKey(0x0A000001, port, 0xC0000201, 80, 6, DEVICE), None)
+            for port in range(1, count + 1)]  # fmt: skip
+
+
 def test_storage_keeps_the_table_and_ignores_a_corrupt_file(tmp_path: Path) -> None:
     path = tmp_path / storage.FILE_NAME
     assert storage.load(path) == []
-    storage.save(path, ENTRIES * 700)
-    assert storage.load(path) == ENTRIES * 700
-    path.write_bytes(path.read_bytes()[:-3])
+    storage.save(path, _many(2100))
+    assert storage.load(path) == _many(2100)
+    path.write_bytes(b"XXXX" + path.read_bytes()[4:])  # not a flow-state file at all
     assert storage.load(path) == []
+
+
+def test_the_journal_appends_what_is_new_and_later_bindings_win(tmp_path: Path) -> None:
+    journal = storage.FlowStateFile(tmp_path / storage.FILE_NAME)
+    with pytest.raises(storage.NeedsRewrite):
+        journal.append(ENTRIES, live=3)  # nothing written yet: the first save is whole
+    journal.rewrite(ENTRIES)
+    nat_key = ENTRIES[1][0]
+    rebound: Entry = (nat_key, NatBinding(7, 2048))  # the key expired, then was re-bound
+    journal.append([rebound], live=3)
+    journal.append(_many(10), live=13)
+    loaded = storage.load(journal.path)
+    assert loaded[1] == rebound and loaded[0] == ENTRIES[0] and len(loaded) == 13
+    # A journal grown past twice the live table (plus slack) is rewritten instead.
+    with pytest.raises(storage.NeedsRewrite):
+        journal.append(_many(storage.REWRITE_SLACK), live=3)
+    journal.rewrite(ENTRIES)
+    assert journal.written == 3 and storage.load(journal.path) == ENTRIES
+    journal.close()
+
+
+def test_an_append_cut_short_loses_only_itself(tmp_path: Path) -> None:
+    journal = storage.FlowStateFile(tmp_path / storage.FILE_NAME)
+    journal.rewrite(ENTRIES)
+    journal.append(_many(5), live=8)
+    journal.close()
+    path = journal.path
+    path.write_bytes(path.read_bytes()[:-3])  # killed while appending
+    assert storage.load(path) == ENTRIES

@@ -186,15 +186,18 @@ def test_apply_writes_through_the_store_and_reads_back(
     tags = Tags()
     state.subscribe(tags)
     with store.state.open_session(heartbeat=False) as session:
-        state.apply(
-            [
-                MacLearned(bridge.id, 0, mac, port.id, None),
-                BridgeArpLearned(bridge.id, ip, mac),
-                ArpRequested(router.id, ip + 1, 5.0),
-                ArpLearned(router.id, ip, mac, 1.0),
-            ],
-            session,
-        )
+        learned = [
+            MacLearned(bridge.id, 0, mac, port.id, None),
+            BridgeArpLearned(bridge.id, ip, mac),
+            ArpRequested(router.id, ip + 1, 5.0),
+            ArpLearned(router.id, ip, mac, 1.0),
+        ]
+        changed = state.apply(learned, session)
+        assert changed == [c.tag for c in learned]
+        # Learned again, unchanged (a host re-ARPs, a VM sends again): written, so
+        # the entries stay alive, but no flow depends on anything that changed.
+        again = state.apply([learned[0], learned[1], learned[3]], session)
+        assert again == []
         assert state.arp_requested(router.id, ip + 1) == 5.0
         # Known at once (no waiting for the watch): packets parked for the answer
         # go on straight away; the pipeline invalidates the learned tags itself.
@@ -205,6 +208,8 @@ def test_apply_writes_through_the_store_and_reads_back(
         # The watch bringing the same entries back changes nothing: no tag again.
         time.sleep(0.2)
         assert bridge_arp_tag(bridge.id, ip) not in tags
+        moved = ArpLearned(router.id, ip, mac_bytes(MAC_A), 2.0)  # a new answer
+        assert state.apply([moved], session) == [moved.tag]
     # The entries were ephemeral: the session's end takes them away.
     wait_until(lambda: state.mac_port(bridge.id, 0, mac) is None, TIMEOUT)
 
