@@ -25,8 +25,9 @@ class MeterRegistry:
     def __init__(self) -> None:
         self._totals: dict[str, list[int]] = {}
         """Counts of removed flows and of packets that installed no flow."""
-        self._live: dict[str, set[Flow[Any, Any]]] = {}
-        self._meters_of: dict[Flow[Any, Any], tuple[str, ...]] = {}
+        self._live: dict[Flow[Any, Any], tuple[str, ...]] = {}
+        """Installed flows → the meters they feed (read when a meter is read: one
+        dict operation per flow installed or removed, nothing per meter)."""
 
     def count(self, meters: Iterable[str], size: int) -> None:
         """One packet of `size` bytes that fed `meters` outside any flow."""
@@ -42,25 +43,21 @@ class MeterRegistry:
         """`flow` feeds `meters` with every packet it forwards from now on."""
         if not meters:
             return
-        self._meters_of[flow] = meters
+        self._live[flow] = meters
+        totals = self._totals
         for name in meters:
-            self._live.setdefault(name, set()).add(flow)
-            self._totals.setdefault(name, [0, 0])
+            if name not in totals:
+                totals[name] = [0, 0]
 
     def flow_removed(self, flow: Flow[Any, Any]) -> None:
         """Fold a removed flow's counts into its meters' totals."""
-        meters = self._meters_of.pop(flow, None)
-        if meters is None:
+        meters = self._live.pop(flow, None)
+        if meters is None or not flow.packets:
             return
         for name in meters:
             totals = self._totals[name]
             totals[0] += flow.packets
             totals[1] += flow.bytes
-            live = self._live.get(name)
-            if live is not None:
-                live.discard(flow)
-                if not live:
-                    del self._live[name]
 
     def names(self) -> list[str]:
         """Every meter this agent has counted into, sorted."""
@@ -72,11 +69,18 @@ class MeterRegistry:
         if totals is None:
             return None
         packets, size = totals
-        for flow in self._live.get(name, ()):
-            packets += flow.packets
-            size += flow.bytes
+        for flow, meters in self._live.items():
+            if name in meters:
+                packets += flow.packets
+                size += flow.bytes
         return packets, size
 
     def snapshot(self) -> dict[str, tuple[int, int]]:
-        """All meters at once."""
-        return {name: value for name in self.names() if (value := self.get(name)) is not None}
+        """All meters at once (one pass over the live flows)."""
+        out = {name: [packets, size] for name, (packets, size) in self._totals.items()}
+        for flow, meters in self._live.items():
+            for name in meters:
+                counts = out[name]
+                counts[0] += flow.packets
+                counts[1] += flow.bytes
+        return {name: (counts[0], counts[1]) for name, counts in sorted(out.items())}

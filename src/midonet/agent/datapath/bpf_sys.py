@@ -16,6 +16,7 @@ _SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(platform.machine(), 321)
 
 # Commands (enum bpf_cmd).
 _MAP_CREATE, _MAP_LOOKUP, _MAP_UPDATE, _MAP_DELETE = 0, 1, 2, 3
+_MAP_LOOKUP_AND_DELETE = 21
 _PROG_LOAD = 5
 _LINK_CREATE = 28
 
@@ -28,6 +29,7 @@ _LOG_SIZE = 1 << 18
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
+_libc.syscall.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_uint]
 
 
 class BpfLoadError(OSError):
@@ -91,6 +93,16 @@ class HashMap:
         struct.pack_into("=Q", self._attr, 24, 0)
         try:
             _call(_MAP_LOOKUP, self._attr)
+        except FileNotFoundError:
+            return None
+        return self._value.raw
+
+    def pop(self, key: bytes) -> bytes | None:
+        """Remove an entry and return its last value, in one call (None if absent)."""
+        _fill(self._key, key)
+        struct.pack_into("=Q", self._attr, 24, 0)
+        try:
+            _call(_MAP_LOOKUP_AND_DELETE, self._attr)
         except FileNotFoundError:
             return None
         return self._value.raw

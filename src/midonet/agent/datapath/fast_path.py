@@ -239,8 +239,7 @@ class KernelFastPath:
 
     def remove(self, key: bytes) -> tuple[int, int]:
         """Remove an entry; returns the (packets, bytes) it counted."""
-        value = self.entries.lookup(key)
-        self.entries.delete(key)
+        value = self.entries.pop(key)
         return counters(value) if value is not None else (0, 0)
 
     def counted(self, key: bytes) -> tuple[int, int] | None:

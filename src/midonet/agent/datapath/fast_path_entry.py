@@ -56,10 +56,8 @@ _VALUE_OUT = struct.Struct("=II")
 _VALUE_HEADER = struct.Struct("!6s6sBB2xIIHH")
 _VALUE_CSUM = struct.Struct("=IIIII")
 _COUNTERS = struct.Struct("=QQ")
+_COUNTERS_ZERO = bytes(_COUNTERS.size)
 _L4_CSUM_AT = {IP_PROTO_TCP: 14 + 20 + 16, IP_PROTO_UDP: 14 + 20 + 6}
-_HEADER_FIELDS = frozenset(
-    ("eth_src", "eth_dst", "nw_src", "nw_dst", "nw_ttl", "nw_tos", "src_port", "dst_port")
-)
 _VERSION_IHL = 0x45
 
 
@@ -87,55 +85,58 @@ def entry_value(
     ifindex_of: Callable[[uuid.UUID], int | None],
 ) -> bytes | None:
     """What the kernel does to packets of `match` for `actions`, or None if it cannot
-    do all of it. `ifindex_of` gives the local interface a virtual port is bound to."""
-    fields: dict[str, int | bytes] = {
-        "eth_dst": match.eth_dst,
-        "eth_src": match.eth_src,
-        "nw_tos": match.nw_tos,
-        "nw_ttl": match.nw_ttl,
-        "nw_src": match.nw_src,
-        "nw_dst": match.nw_dst,
-        "src_port": match.src_port,
-        "dst_port": match.dst_port,
-    }
+    do all of it. `ifindex_of` gives the local interface a virtual port is bound to.
+    (Written flat: it runs for every new flow.)"""
+    eth_dst, eth_src = match.eth_dst, match.eth_src
+    tos, ttl, src, dst = match.nw_tos, match.nw_ttl, match.nw_src, match.nw_dst
+    sport, dport = match.src_port, match.dst_port
     out_ifindex = 0
     for action in actions:
         if out_ifindex:
             return None  # anything after the output: a second output or a rewrite for it
-        if isinstance(action, SetField) and action.field in _HEADER_FIELDS:
-            fields[action.field] = action.value
-        elif isinstance(action, Output):
-            ifindex = ifindex_of(action.port_id)
-            if not ifindex:
+        if type(action) is SetField:
+            name, value = action.field, action.value
+            if name == "eth_dst":
+                eth_dst = _bytes(value)
+            elif name == "eth_src":
+                eth_src = _bytes(value)
+            elif name == "nw_src":
+                src = _int(value)
+            elif name == "nw_dst":
+                dst = _int(value)
+            elif name == "src_port":
+                sport = _int(value)
+            elif name == "dst_port":
+                dport = _int(value)
+            elif name == "nw_ttl":
+                ttl = _int(value)
+            elif name == "nw_tos":
+                tos = _int(value)
+            else:
+                return None
+        elif type(action) is Output:
+            out_ifindex = ifindex_of(action.port_id) or 0
+            if not out_ifindex:
                 return None  # a tunnel, or a port not bound here
-            out_ifindex = ifindex
         else:
             return None
     if not out_ifindex and actions:
         return None  # rewrites and no output: the generic path knows what that means
-    new = _header_words(match.nw_proto, fields)
-    old = _header_words(match.nw_proto, _match_fields(match))
-    udp = match.nw_proto == IP_PROTO_UDP
-    mangled = F_MARK_MANGLED_0 if udp else 0
-    value = _VALUE_OUT.pack(out_ifindex, _L4_CSUM_AT[match.nw_proto])
-    value += _VALUE_HEADER.pack(
-        _bytes(fields["eth_dst"]),
-        _bytes(fields["eth_src"]),
-        _int(fields["nw_tos"]),
-        _int(fields["nw_ttl"]),
-        _int(fields["nw_src"]),
-        _int(fields["nw_dst"]),
-        _int(fields["src_port"]),
-        _int(fields["dst_port"]),
+    proto = match.nw_proto
+    pseudo = _changed32(match.nw_src, src, 0)
+    pseudo = _changed32(match.nw_dst, dst, pseudo)
+    ip = _changed16((_VERSION_IHL << 8) | match.nw_tos, (_VERSION_IHL << 8) | tos, pseudo)
+    ip = _changed16((match.nw_ttl << 8) | proto, (ttl << 8) | proto, ip)
+    ports = _changed16(match.src_port, sport, 0)
+    ports = _changed16(match.dst_port, dport, ports)
+    mangled = F_MARK_MANGLED_0 if proto == IP_PROTO_UDP else 0
+    sums = (_fold(ip), _fold(pseudo), _fold(ports), F_PSEUDO_HDR | mangled, mangled)
+    return (
+        _VALUE_OUT.pack(out_ifindex, _L4_CSUM_AT[proto])
+        + _VALUE_HEADER.pack(eth_dst, eth_src, tos, ttl, src, dst, sport, dport)
+        + _VALUE_CSUM.pack(*sums)
+        + _COUNTERS_ZERO
     )
-    value += _VALUE_CSUM.pack(
-        _diff(old.ip, new.ip),
-        _diff(old.pseudo, new.pseudo),
-        _diff(old.ports, new.ports),
-        F_PSEUDO_HDR | mangled,
-        mangled,
-    )
-    return value.ljust(VALUE_SIZE, b"\0")
 
 
 def counters(value: bytes) -> tuple[int, int]:
@@ -144,42 +145,23 @@ def counters(value: bytes) -> tuple[int, int]:
     return int(packets), int(size)
 
 
-class _Words:
-    __slots__ = ("ip", "ports", "pseudo")
-
-    def __init__(self, ip: list[int], pseudo: list[int], ports: list[int]) -> None:
-        self.ip = ip
-        self.pseudo = pseudo
-        self.ports = ports
+def _changed16(old: int, new: int, total: int) -> int:
+    """`total` plus the one's-complement change of one 16-bit word (RFC 1624)."""
+    return total if old == new else total + (~old & 0xFFFF) + new
 
 
-def _match_fields(match: FlowMatch) -> dict[str, int | bytes]:
-    return {
-        "nw_tos": match.nw_tos,
-        "nw_ttl": match.nw_ttl,
-        "nw_src": match.nw_src,
-        "nw_dst": match.nw_dst,
-        "src_port": match.src_port,
-        "dst_port": match.dst_port,
-    }
+def _changed32(old: int, new: int, total: int) -> int:
+    """The same for a 32-bit field: its two words."""
+    if old == new:
+        return total
+    total = _changed16(old >> 16, new >> 16, total)
+    return _changed16(old & 0xFFFF, new & 0xFFFF, total)
 
 
-def _header_words(proto: int, fields: dict[str, int | bytes]) -> _Words:
-    """The 16-bit words the rewritable fields occupy, in network byte order."""
-    src, dst = _int(fields["nw_src"]), _int(fields["nw_dst"])
-    addresses = [src >> 16, src & 0xFFFF, dst >> 16, dst & 0xFFFF]
-    ip = [(_VERSION_IHL << 8) | _int(fields["nw_tos"]), (_int(fields["nw_ttl"]) << 8) | proto]
-    return _Words(ip + addresses, addresses, [_int(fields["src_port"]), _int(fields["dst_port"])])
-
-
-def _diff(old: list[int], new: list[int]) -> int:
-    """The one's-complement change from `old` to `new` words, folded to 16 bits and
-    byte-swapped: the kernel sums the checksum field as it lies in memory, which on
-    a little-endian CPU is the byte-swapped network-order word."""
-    total = 0
-    for before, after in zip(old, new, strict=True):
-        if before != after:
-            total += (~before & 0xFFFF) + after
+def _fold(total: int) -> int:
+    """A change folded to 16 bits and byte-swapped: the kernel sums the checksum
+    field as it lies in memory, which on a little-endian CPU is the byte-swapped
+    network-order word."""
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ((total & 0xFF) << 8) | (total >> 8) if _LITTLE_ENDIAN else total
