@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -552,6 +553,29 @@ def _soak(pid: int, vm1: str, ext: str, seconds: float) -> dict[str, float]:
         out["soak_conn_per_s"] = float(conn.stdout.strip())
     out["soak_rss_after_mb"] = rss_mb(pid)
     out["soak_agent_alive"] = 1.0 if Path(f"/proc/{pid}").exists() else 0.0
+    # What the memory holds, bounded by design: flows by max_flow_count, flow state
+    # by its idle expiry (an entry lives 60 s past the last flow that used it).
+    out.update(_agent_gauges("soak_"))
+    return out
+
+
+def _agent_gauges(prefix: str) -> dict[str, float]:
+    """The agent's table sizes, from its control endpoint's metrics."""
+    wanted = {
+        "midolman_datapath_flows": "flows",
+        "midolman_datapath_kernel_flows": "kernel_flows",
+        "midolman_flow_state_entries": "flow_state_entries",
+    }
+    out: dict[str, float] = {}
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:7200/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            out[prefix + wanted[name]] = float(value)
     return out
 
 

@@ -104,6 +104,11 @@ def agent_registry(agent: Agent) -> Registry:
         lambda: dp().ring_resyncs,
     )
     r.gauge(
+        P + "flow_state_entries",
+        "Connection-tracking and NAT entries held (bounded by their idle expiry)",
+        lambda: len(agent.flow_state),
+    )
+    r.gauge(
         P + "datapath_kernel_flows",
         "Flows the kernel fast path forwards without the agent",
         lambda: len(agent.kernel_flows) if agent.kernel_flows is not None else 0,

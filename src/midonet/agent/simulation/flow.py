@@ -106,6 +106,10 @@ def _put(buf: bytearray, at: int, value: int, size: int = 2) -> None:
     buf[at : at + size] = value.to_bytes(size, "big")
 
 
+_PORTS = ("src_port", "dst_port")
+_TCP_UDP = (IP_PROTO_TCP, IP_PROTO_UDP)
+
+
 def _set_ipv4(buf: bytearray, l3: int, name: str, value: int, partial_l4: bool = False) -> None:
     if name in ("nw_ttl", "nw_tos"):
         at = l3 + 8 if name == "nw_ttl" else l3 + 1
@@ -120,6 +124,7 @@ def _set_ipv4(buf: bytearray, l3: int, name: str, value: int, partial_l4: bool =
     l4_sum = _l4_checksum_at(proto, l4) if whole else None
     if l4_sum is not None and proto == IP_PROTO_UDP and _word(buf, l4_sum) == 0:
         l4_sum = None  # UDP without a checksum stays without one
+    udp = proto == IP_PROTO_UDP
     if name in ("nw_src", "nw_dst"):
         at = l3 + 12 if name == "nw_src" else l3 + 16
         old = int.from_bytes(buf[at : at + 4], "big")
@@ -128,15 +133,16 @@ def _set_ipv4(buf: bytearray, l3: int, name: str, value: int, partial_l4: bool =
         if l4_sum is not None and partial_l4:  # the sum itself: + new - old
             _put(buf, l4_sum, update32(_word(buf, l4_sum), value, old))
         elif l4_sum is not None:
-            _put(buf, l4_sum, update32(_word(buf, l4_sum), old, value))
-    elif name in ("src_port", "dst_port") and l4_sum is not None and partial_l4:
-        at = l4 if name == "src_port" else l4 + 2
-        _put(buf, at, value)  # not in the pseudo-header: the kernel will sum it
-    elif name in ("src_port", "dst_port") and l4_sum is not None:
+            new_sum = update32(_word(buf, l4_sum), old, value)
+            _put(buf, l4_sum, udp_field(new_sum) if udp else new_sum)
+    elif name in _PORTS and whole and proto in _TCP_UDP and l4 + 4 <= len(buf):
         at = l4 if name == "src_port" else l4 + 2
         old = _word(buf, at)
         _put(buf, at, value)
-        _put(buf, l4_sum, update16(_word(buf, l4_sum), old, value))
+        # A partial sum leaves the ports to the kernel; UDP without a checksum has none.
+        if l4_sum is not None and not partial_l4:
+            new_sum = update16(_word(buf, l4_sum), old, value)
+            _put(buf, l4_sum, udp_field(new_sum) if udp else new_sum)
 
 
 def _set_quote(buf: bytearray, l3: int, name: str, value: int) -> None:
