@@ -20,6 +20,7 @@ from midonet.agent.agent_metrics import agent_registry
 from midonet.agent.bindings import Bindings
 from midonet.agent.control import CONTROL_TABLE, ControlServer
 from midonet.agent.control_commands import AgentCommands
+from midonet.agent.datapath.bpf_sys import BpfLoadError
 from midonet.agent.datapath.datapath import Datapath, DatapathPort
 from midonet.agent.datapath.fast_path import KernelFastPath
 from midonet.agent.datapath.packet_socket import Received
@@ -210,6 +211,9 @@ class Agent:
             return None
         try:
             fast_path = KernelFastPath(self.config.get_int("agent.datapath.max_flow_count"))
+        except BpfLoadError as e:  # ours to fix: say what the verifier said
+            log.error("no kernel fast path (%s); the verifier said:\n%s", e, e.log[-2000:])
+            return None
         except OSError as e:
             log.warning("no kernel fast path (%s): the agent forwards every packet", e)
             return None
