@@ -229,7 +229,14 @@ class PacketPipeline:
                 traced = requests.record(*args) or traced
             self._apply_state(result)
             if self._share_state is not None and result.actions:
-                self._share_state(result)
+                self._share_state(result)  # before the packet: its reply may go there
+            # The packet goes first; installing its flow (evicting, offloading) is
+            # bookkeeping its receiver need not wait for. No packet is read meanwhile.
+            try:
+                self._execute(frame, result.actions, vnet)
+            except Exception:  # this packet is lost; its flow is still right
+                stats.errors += 1
+                log.exception("sending the packet from %s failed", vport_id)
             # A traced packet installs no flow: the next one it matches is traced too.
             flow = None if traced else install(self.flows, match, result, now)
             if flow is not None:
@@ -238,7 +245,6 @@ class PacketPipeline:
                 if self.offload is not None:
                     self.offload.installed(flow)
             self.meters.count(result.meters, len(frame))
-            self._execute(frame, result.actions, vnet)
             self._finish(result, frame, vport_id, in_port, 0)
         except Exception:
             stats.errors += 1
