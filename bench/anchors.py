@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -539,6 +540,20 @@ def _soak(pid: int, vm1: str, ext: str, seconds: float) -> dict[str, float]:
         lost = received["packets"] - received["lost_packets"]
         out["soak_udp64_rx_pps"] = lost / received["seconds"]
     out["soak_rss_after_udp_mb"] = rss_mb(pid)
+    # RSS four times during the connection load: growth that levels off is state
+    # reaching its bound (flows: max_flow_count; flow state: idle expiry), not a leak.
+    samples: dict[str, float] = {}
+    stop = threading.Event()
+
+    def sample() -> None:
+        started = time.monotonic()
+        while not stop.wait(seconds / 4):
+            with contextlib.suppress(OSError):
+                at = round(time.monotonic() - started)
+                samples[f"soak_conn_rss_at_{at}s_mb"] = rss_mb(pid)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     conn = ex(
         vm1,
         sys.executable,
@@ -549,8 +564,11 @@ def _soak(pid: int, vm1: str, ext: str, seconds: float) -> dict[str, float]:
         str(seconds),
         timeout=seconds + 60,
     )
+    stop.set()
+    sampler.join()
     with contextlib.suppress(ValueError):
         out["soak_conn_per_s"] = float(conn.stdout.strip())
+    out.update(samples)
     out["soak_rss_after_mb"] = rss_mb(pid)
     out["soak_agent_alive"] = 1.0 if Path(f"/proc/{pid}").exists() else 0.0
     # What the memory holds, bounded by design: flows by max_flow_count, flow state
