@@ -117,10 +117,13 @@ def test_idle_expiry_keeps_a_flow_the_kernel_still_forwards() -> None:
 
 def test_eviction_removes_the_entry_too() -> None:
     kernel, fake, _ = _setup()
-    small: FlowTable[FlowMatch, tuple[object, ...]] = FlowTable(
-        max_flows=1,
-        on_removed=lambda f, r: kernel.removed(f) if r is RemovalReason.EVICTED else None,
-    )
+    evicted: list[RemovalReason] = []
+
+    def removed(flow: object, reason: RemovalReason) -> None:
+        evicted.append(reason)
+        kernel.removed(flow)  # type: ignore[arg-type]
+
+    small: FlowTable[FlowMatch, tuple[object, ...]] = FlowTable(max_flows=1, on_removed=removed)
     first = small.install(MATCH, ROUTED, [], 0.0)
     assert kernel.installed(first)  # type: ignore[arg-type]
     second = small.install(MATCH._replace(src_port=9), ROUTED, [], 1.0)
