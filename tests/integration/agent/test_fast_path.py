@@ -289,7 +289,7 @@ def test_flows_the_kernel_cannot_do_are_not_offloaded() -> None:
     base = FlowMatch(in_port=1, ethertype=0x0800, nw_proto=17, nw_ttl=64, src_port=1, dst_port=2)
     ifindex_of = {A_PORT_ID: 7}.get
     assert entry_key(base._replace(vlan_ids=(5,)), 7) is None
-    assert entry_key(base._replace(nw_proto=1), 7) is None  # ICMP
+    assert entry_key(base._replace(nw_proto=1, src_port=3), 7) is None  # an ICMP error
     assert entry_key(base._replace(ethertype=0x86DD), 7) is None
     assert entry_key(base._replace(frag_type=1), 7) is None
     assert entry_value(base, (Output(B_PORT_ID),), ifindex_of) is None  # not bound here
@@ -298,3 +298,42 @@ def test_flows_the_kernel_cannot_do_are_not_offloaded() -> None:
     assert entry_value(base, (SetField("nw_src", 1),), ifindex_of) is None  # no output
     value = entry_value(base, (Output(A_PORT_ID),), ifindex_of)
     assert value is not None and counters(value) == (0, 0)
+
+
+def test_an_echo_through_snat_runs_in_the_kernel_both_ways(
+    lab: NetLab, fast_path: KernelFastPath
+) -> None:
+    a, b = _guests(lab)
+    ifindexes = _ifindexes(a, b)
+    sockets = [PacketSocket(a.outer), PacketSocket(b.outer)]
+    fast_path.attach(ifindexes[A_PORT_ID], sockets[0].sock)
+    fast_path.attach(ifindexes[B_PORT_ID], sockets[1].sock)
+    try:
+        request = _match(a, 1, 8, 0, 1)._replace(icmp_id=4242)  # type 8, code 0
+        snat = (*_snat_actions(b, 0)[:4], Output(B_PORT_ID))  # an echo keeps its id
+        out = _offload(fast_path, request, snat, ifindexes)
+        reply = FlowMatch(
+            in_port=2, eth_src=mac_from_str(b.mac), eth_dst=mac_from_str(ROUTER_MAC),
+            ethertype=0x0800, nw_src=ipv4_from_str("10.95.1.1"),
+            nw_dst=ipv4_from_str(PUBLIC_IP), nw_proto=1, nw_ttl=64, icmp_id=4242,
+        )  # fmt: skip
+        back = (
+            SetField("eth_src", mac_from_str(ROUTER_MAC)),
+            SetField("eth_dst", mac_from_str(a.mac)),
+            SetField("nw_ttl", 63),
+            SetField("nw_dst", ipv4_from_str(a.ip)),
+            Output(A_PORT_ID),
+        )
+        back_key = entry_key(reply, ifindexes[B_PORT_ID])
+        back_value = entry_value(reply, back, ifindexes.get)
+        assert back_key is not None and back_value is not None
+        assert fast_path.add(back_key, back_value)
+        done = a.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-e", "4242", "10.95.1.1",
+                     check=False)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (fast_path.counted(out) or (0, 0))[0] == 3
+        assert (fast_path.counted(back_key) or (0, 0))[0] == 3
+        assert all(s.receive() is None for s in sockets)
+    finally:
+        for s in sockets:
+            s.close()

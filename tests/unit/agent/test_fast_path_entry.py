@@ -27,7 +27,7 @@ from midonet.packets.match import match_frame
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from scapy.layers.inet import IP, TCP, UDP
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
     from scapy.layers.l2 import Ether
 
 OUT = uuid.uuid4()
@@ -57,20 +57,24 @@ def forwarder_model(frame: bytes, value: bytes) -> bytes:
     buf[0:12] = value[V_MACS : V_MACS + 12]
     buf[15] = value[V_TOS]
     buf[22] = value[V_TTL]
-    buf[26:38] = value[V_ADDRS_PORTS : V_ADDRS_PORTS + 12]
+    buf[26:34] = value[V_ADDRS_PORTS : V_ADDRS_PORTS + 8]
     ip, pseudo, ports, pseudo_flags, ports_flags = struct.unpack_from("=IIIII", value, V_IP_DIFF)
+    if frame[23] != 1:  # an ICMP echo keeps its type, code, id and checksum
+        buf[34:38] = value[V_ADDRS_PORTS + 8 : V_ADDRS_PORTS + 12]
+        _replace_by_diff(buf, l4_at, pseudo, bool(pseudo_flags & F_MARK_MANGLED_0))
+        _replace_by_diff(buf, l4_at, ports, bool(ports_flags & F_MARK_MANGLED_0))
     _replace_by_diff(buf, 24, ip)
-    _replace_by_diff(buf, l4_at, pseudo, bool(pseudo_flags & F_MARK_MANGLED_0))
-    _replace_by_diff(buf, l4_at, ports, bool(ports_flags & F_MARK_MANGLED_0))
     return bytes(buf)
 
 
 def _frame(proto: str, rng: random.Random, zero_udp_checksum: bool = False) -> bytes:
-    l4 = (
-        TCP(sport=rng.randrange(1, 65536), dport=rng.randrange(1, 65536), flags="S")
-        if proto == "tcp"
-        else UDP(sport=rng.randrange(1, 65536), dport=rng.randrange(1, 65536))
-    )
+    l4: object
+    if proto == "tcp":
+        l4 = TCP(sport=rng.randrange(1, 65536), dport=rng.randrange(1, 65536), flags="S")
+    elif proto == "udp":
+        l4 = UDP(sport=rng.randrange(1, 65536), dport=rng.randrange(1, 65536))
+    else:
+        l4 = ICMP(type=rng.choice((0, 8)), id=rng.randrange(65536), seq=rng.randrange(65536))
     src = f"10.0.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     ip = IP(src=src, dst="192.0.2.100", ttl=rng.randrange(2, 255), tos=rng.randrange(256))
     packet = (
@@ -85,7 +89,7 @@ def _frame(proto: str, rng: random.Random, zero_udp_checksum: bool = False) -> b
     return bytes(raw)
 
 
-def _actions(rng: random.Random) -> tuple[Action, ...]:
+def _actions(rng: random.Random, proto: str = "tcp") -> tuple[Action, ...]:
     pool: list[Action] = [
         SetField("eth_src", bytes([2, 0, 0, 0, 0xFE, rng.randrange(256)])),
         SetField("eth_dst", bytes([2, 0, 0, 0, 0xFD, rng.randrange(256)])),
@@ -96,15 +100,17 @@ def _actions(rng: random.Random) -> tuple[Action, ...]:
         SetField("src_port", rng.randrange(1, 65536)),
         SetField("dst_port", rng.randrange(1, 65536)),
     ]
+    if proto == "icmp":  # NAT keeps an echo's identifier: no "ports" to rewrite
+        pool = pool[:-2]
     return (*rng.sample(pool, rng.randrange(0, len(pool) + 1)), Output(OUT))
 
 
-@pytest.mark.parametrize("proto", ["tcp", "udp"])
+@pytest.mark.parametrize("proto", ["tcp", "udp", "icmp"])
 def test_the_kernel_model_of_an_entry_matches_apply_actions(proto: str) -> None:
     rng = random.Random(proto)
     for _ in range(300):
         frame = _frame(proto, rng)
-        actions = _actions(rng)
+        actions = _actions(rng, proto)
         match = match_frame(frame, 1)
         assert entry_key(match, 7) is not None
         value = entry_value(match, actions, {OUT: 9}.get)
@@ -132,7 +138,21 @@ def test_the_key_is_the_frame_with_per_packet_fields_zeroed() -> None:
     frame = _frame("tcp", random.Random(1))
     key = entry_key(match_frame(frame, 1), 7)
     assert key is not None and len(key) == 44
-    header = bytearray(frame[:38])
+    header = bytearray(frame[:40])
     header[16:22] = bytes(6)  # total length, id, flags and fragment offset
     header[24:26] = bytes(2)  # header checksum
-    assert key == struct.pack("=I", 7) + bytes(header) + b"\0\0"
+    header[38:40] = bytes(2)  # past the ports
+    assert key == struct.pack("=I", 7) + bytes(header)
+
+
+def test_an_echo_is_keyed_by_its_identifier_and_errors_are_not_offloaded() -> None:
+    rng = random.Random(2)
+    frame = _frame("icmp", rng)
+    key = entry_key(match_frame(frame, 1), 7)
+    assert key is not None and key[4 + 38 : 4 + 40] == frame[38:40]  # the id
+    assert key[4 + 36 : 4 + 38] == b"\0\0"  # the checksum differs per packet
+    error = bytes(
+        Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(type=3, code=1)
+        / IP(src="10.0.0.2", dst="192.0.2.1") / UDP(sport=1, dport=2)
+    )  # fmt: skip
+    assert entry_key(match_frame(error, 1), 7) is None

@@ -93,7 +93,8 @@ def test_what_the_kernel_cannot_do_stays_with_the_agent() -> None:
     kernel, fake, table = _setup()
     tunnelled = table.install(MATCH._replace(src_port=6), (Output(TUNNELLED),), [], 0.0)
     tagged = table.install(MATCH._replace(src_port=7), (PushVlan(5), Output(OUT)), [], 0.0)
-    icmp = table.install(MATCH._replace(nw_proto=1, src_port=8), (Output(OUT),), [], 0.0)
+    error = MATCH._replace(nw_proto=1, src_port=3, dst_port=1, icmp_data_src=5)
+    icmp = table.install(error, (Output(OUT),), [], 0.0)  # it quotes a datagram
     other_port = table.install(MATCH._replace(in_port=9), (Output(OUT),), [], 0.0)  # not ours
     for flow in (tunnelled, tagged, icmp, other_port):
         assert not kernel.installed(flow)  # type: ignore[arg-type]

@@ -6,8 +6,9 @@ so the agent brings its own: two small eBPF programs sharing one hash map
 (`fast_path_entry` gives its layout).
 
 - The *forwarder* runs at each bound interface's ingress (tcx). A packet whose key
-  is in the map is rewritten (MACs, TOS, TTL, addresses, ports; checksums moved by
-  the flow's constant deltas, partial ones too) and redirected out of the
+  is in the map (TCP, UDP, ICMP echo) is rewritten (MACs, TOS, TTL, addresses,
+  ports; checksums moved by the flow's constant deltas, partial ones too) and
+  redirected out of the
   destination interface, or dropped; counters are added to the entry. Anything
   else goes on untouched.
 - The *filter* is attached to the agent's AF_PACKET socket on the same interface.
@@ -32,7 +33,7 @@ import socket
 import struct
 
 from midonet.agent.datapath import bpf_sys
-from midonet.agent.datapath.bpf_asm import R0, R1, R2, R3, R4, R5, R6, R7, R8, R10, Program
+from midonet.agent.datapath.bpf_asm import R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Program
 from midonet.agent.datapath.fast_path_entry import (
     HEADER_BYTES,
     KEY_SIZE,
@@ -79,7 +80,8 @@ FRAME = KEY + 4
 
 
 def _match(p: Program, map_fd: int) -> None:
-    """Shared head: look the packet up; R0 = the map value, or jump to `miss`."""
+    """Shared head: look the packet up; R0 = the map value, or jump to `miss`.
+    Keeps R6 = the context, R8 = the packet's length, R9 = its IP protocol."""
     p.mov(R6, R1)
     p.load(4, R2, R6, _SKB_VLAN_PRESENT)
     p.jump_if(R2, "!=", 0, "miss")  # tags live in the skb, not the frame
@@ -98,18 +100,28 @@ def _match(p: Program, map_fd: int) -> None:
     p.load(2, R2, R10, FRAME + 20)
     p.and_imm(R2, 0xFF3F)
     p.jump_if(R2, "!=", 0, "miss")  # a fragment (more fragments, or an offset)
-    p.load(1, R2, R10, FRAME + 23)
-    p.jump_if(R2, "==", 6, "tcp")
-    p.jump_if(R2, "!=", 17, "miss")
-    p.jump_if(R8, "<", 14 + 20 + 8, "miss")  # truncated: the agent drops and counts it
-    p.jump("key")
+    p.load(1, R9, R10, FRAME + 23)
+    p.jump_if(R9, "==", 6, "tcp")
+    p.jump_if(R9, "==", 1, "icmp")
+    p.jump_if(R9, "!=", 17, "miss")
+    p.jump_if(R8, "<", 14 + 20 + 8, "miss")
+    p.jump("ports")
     p.label("tcp")
-    p.jump_if(R8, "<", 14 + 20 + 20, "miss")
+    p.jump_if(R8, "<", 14 + 20 + 20, "miss")  # truncated: the agent drops and counts it
+    p.label("ports")
+    p.store_imm(2, R10, FRAME + 38, 0)  # past the ports: not in the key
+    p.jump("key")
+    p.label("icmp")
+    p.jump_if(R8, "<", 14 + 20 + 8, "miss")
+    p.load(1, R2, R10, FRAME + 34)
+    p.jump_if(R2, "==", 8, "echo")
+    p.jump_if(R2, "!=", 0, "miss")  # errors quote a datagram: the agent's
+    p.label("echo")
+    p.store_imm(2, R10, FRAME + 36, 0)  # the ICMP checksum; its id stays at 38
     p.label("key")
     p.store_imm(4, R10, FRAME + 16, 0)  # total length, id
     p.store_imm(2, R10, FRAME + 20, 0)  # flags, fragment offset
     p.store_imm(2, R10, FRAME + 24, 0)  # header checksum
-    p.store_imm(2, R10, FRAME + HEADER_BYTES, 0)  # padding
     p.load(4, R2, R6, _SKB_IFINDEX)
     p.store(4, R10, KEY, R2)
     p.load_map_fd(R1, map_fd)
@@ -153,7 +165,12 @@ def forwarder(map_fd: int) -> bytes:
     _store(p, 0, V_MACS, 12)
     _store(p, 15, V_TOS, 1)
     _store(p, 22, V_TTL, 1)
-    _store(p, 26, V_ADDRS_PORTS, 12)
+    _store(p, 26, V_ADDRS_PORTS, 8)
+    p.jump_if(R9, "==", 1, "l3")  # an echo's checksum covers no address, its id stays
+    _store(p, 34, V_ADDRS_PORTS + 8, 4)
+    _l4_csum(p, V_PSEUDO_DIFF, V_PSEUDO_FLAGS)
+    _l4_csum(p, V_PORTS_DIFF, V_PORTS_FLAGS)
+    p.label("l3")
     p.mov(R1, R6)
     p.mov_imm(R2, 14 + 10)
     p.mov_imm(R3, 0)
@@ -161,8 +178,6 @@ def forwarder(map_fd: int) -> bytes:
     p.mov_imm(R5, 0)  # size 0: R4 is a precomputed difference
     p.call(_L3_CSUM_REPLACE)
     p.jump_if(R0, "!=", 0, "shot")
-    _l4_csum(p, V_PSEUDO_DIFF, V_PSEUDO_FLAGS)
-    _l4_csum(p, V_PORTS_DIFF, V_PORTS_FLAGS)
     p.load(4, R1, R7, V_OUT_IFINDEX)
     p.mov_imm(R2, 0)  # out of (not into) that interface
     p.call(_REDIRECT)

@@ -1,17 +1,20 @@
 """A flow as the kernel fast path holds it: the key and value bytes of its map entry.
 
-The kernel programs (`fast_path`) read a packet's first 38 bytes — Ethernet, a
-20-byte IPv4 header, the TCP/UDP ports — and look them up, with the interface the
-packet came in on, in a hash map. The key keeps the frame's layout, with the bytes
-that differ from packet to packet of one flow zeroed (IP total length, id,
-fragment field, header checksum), so it is exactly the `FlowMatch` of an untagged,
-unfragmented IPv4 TCP/UDP packet. The value is what the flow's actions do to every
-such packet: the MACs, TOS, TTL, addresses and ports it leaves with, the constant
-change to each checksum (RFC 1624), and the interface it goes out of — or none, to
-drop it. The kernel adds each packet to the value's counters.
+The kernel programs (`fast_path`) read a packet's first 40 bytes — Ethernet, a
+20-byte IPv4 header, the TCP/UDP ports or an ICMP echo's type, code, checksum and
+identifier — and look them up, with the interface the packet came in on, in a hash
+map. The key keeps the frame's layout, with the bytes that differ from packet to
+packet of one flow zeroed (IP total length, id, fragment field, header checksum, an
+echo's checksum, what follows the ports), so it is exactly the `FlowMatch` of an
+untagged, unfragmented IPv4 TCP, UDP or ICMP echo packet. The value is what the
+flow's actions do to every such packet: the MACs, TOS, TTL, addresses and ports it
+leaves with, the constant change to each checksum (RFC 1624), and the interface it
+goes out of — or none, to drop it. The kernel adds each packet to the value's
+counters.
 
 Only flows whose whole effect fits that are offloaded: one output to a local
-interface (or none), header rewrites of those fields, no VLANs, no tunnels.
+interface (or none), header rewrites of those fields (an echo keeps its type, code
+and identifier), no VLANs, no tunnels, no ICMP errors (they quote a datagram).
 Everything else stays with the user-space datapath.
 """
 
@@ -22,17 +25,25 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from midonet.agent.simulation.result import Action, Output, SetField
-from midonet.packets.constants import ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP
+from midonet.packets.constants import (
+    ETH_TYPE_IPV4,
+    ICMP_ECHO_REPLY,
+    ICMP_ECHO_REQUEST,
+    IP_PROTO_ICMP,
+    IP_PROTO_TCP,
+    IP_PROTO_UDP,
+)
 from midonet.packets.match import FlowMatch, IPFragmentType
 
 KEY_SIZE = 44
 VALUE_SIZE = 72
-HEADER_BYTES = 38
-"""Ethernet (14) + IPv4 without options (20) + the two ports (4)."""
+HEADER_BYTES = 40
+"""Ethernet (14) + IPv4 without options (20) + the two ports (4), and for an ICMP
+echo its type, code, checksum and identifier."""
 
 # Value layout (offsets the kernel program reads).
 V_OUT_IFINDEX = 0  # u32: 0 drops the packet
-V_L4_CSUM_AT = 4  # u32: the TCP/UDP checksum's offset in the frame
+V_L4_CSUM_AT = 4  # u32: the TCP/UDP checksum's offset in the frame (unused for ICMP)
 V_MACS = 8  # 12 bytes: destination, source
 V_TOS = 20  # u8
 V_TTL = 21  # u8
@@ -51,13 +62,14 @@ F_MARK_MANGLED_0 = 1 << 5  # UDP: a zero checksum means none, and stays so
 
 # Numbers the program reads as integers are in host order; header bytes in network order.
 _KEY_IFINDEX = struct.Struct("=I")
-_KEY_HEADER = struct.Struct("!6s6sHBB6xBB2xIIHH2x")
+_KEY_HEADER = struct.Struct("!6s6sHBB6xBB2xIIHHH")
 _VALUE_OUT = struct.Struct("=II")
 _VALUE_HEADER = struct.Struct("!6s6sBB2xIIHH")
 _VALUE_CSUM = struct.Struct("=IIIII")
 _COUNTERS = struct.Struct("=QQ")
 _COUNTERS_ZERO = bytes(_COUNTERS.size)
-_L4_CSUM_AT = {IP_PROTO_TCP: 14 + 20 + 16, IP_PROTO_UDP: 14 + 20 + 6}
+_L4_CSUM_AT = {IP_PROTO_TCP: 50, IP_PROTO_UDP: 40, IP_PROTO_ICMP: 36}  # 14 + 20 + ...
+_ECHO_TYPES = (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY)
 _VERSION_IHL = 0x45
 
 
@@ -72,10 +84,16 @@ def entry_key(match: FlowMatch, ifindex: int) -> bytes | None:
         or match.nw_proto not in _L4_CSUM_AT
     ):
         return None
+    if match.nw_proto == IP_PROTO_ICMP:
+        if match.src_port not in _ECHO_TYPES:
+            return None  # an error: it quotes a datagram, which the agent reads
+        # type and code, the checksum (zeroed), the identifier
+        l4 = ((match.src_port << 8) | match.dst_port, 0, match.icmp_id)
+    else:
+        l4 = (match.src_port, match.dst_port, 0)
     return _KEY_IFINDEX.pack(ifindex) + _KEY_HEADER.pack(
         match.eth_dst, match.eth_src, ETH_TYPE_IPV4, _VERSION_IHL, match.nw_tos,
-        match.nw_ttl, match.nw_proto, match.nw_src, match.nw_dst, match.src_port,
-        match.dst_port,
+        match.nw_ttl, match.nw_proto, match.nw_src, match.nw_dst, *l4,
     )  # fmt: skip
 
 
@@ -104,9 +122,9 @@ def entry_value(
                 src = _int(value)
             elif name == "nw_dst":
                 dst = _int(value)
-            elif name == "src_port":
+            elif name == "src_port" and match.nw_proto != IP_PROTO_ICMP:
                 sport = _int(value)
-            elif name == "dst_port":
+            elif name == "dst_port" and match.nw_proto != IP_PROTO_ICMP:
                 dport = _int(value)
             elif name == "nw_ttl":
                 ttl = _int(value)
