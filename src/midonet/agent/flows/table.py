@@ -17,11 +17,17 @@ import enum
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 K = TypeVar("K", bound=Hashable)
 A = TypeVar("A")
 
 Tag = Hashable
+
+
+def _stored(tag: Tag) -> Tag:
+    """How the table holds `tag` (see `install`)."""
+    return tag.int if isinstance(tag, UUID) else tag
 
 
 class RemovalReason(enum.Enum):
@@ -38,6 +44,7 @@ class Flow(Generic[K, A]):
     key: K
     actions: A
     tags: frozenset[Tag]
+    """What the flow depends on (a UUID held as its int, see `FlowTable.install`)."""
     created: float
     last_used: float
     idle_timeout: float
@@ -117,7 +124,9 @@ class FlowTable(Generic[K, A]):
         flow = Flow(
             key=key,
             actions=actions,
-            tags=frozenset(tags),
+            # A UUID tag is kept as its int: uuid.UUID hashes in Python code, and
+            # each tag is hashed at install, at removal and in every index lookup.
+            tags=frozenset([t.int if isinstance(t, UUID) else t for t in tags]),
             created=now,
             last_used=now,
             idle_timeout=self.idle_timeout if idle_timeout is None else idle_timeout,
@@ -135,11 +144,11 @@ class FlowTable(Generic[K, A]):
 
     def tagged(self, tag: Tag) -> list[Flow[K, A]]:
         """The flows that carry `tag`."""
-        return [self._flows[k] for k in self._by_tag.get(tag, ())]
+        return [self._flows[k] for k in self._by_tag.get(_stored(tag), ())]
 
     def invalidate(self, tag: Tag) -> list[Flow[K, A]]:
         """Remove every flow tagged with `tag`; returns what was removed."""
-        keys = self._by_tag.get(tag)
+        keys = self._by_tag.get(_stored(tag))
         if not keys:
             return []
         return [self._drop(k, RemovalReason.INVALIDATED) for k in list(keys)]
