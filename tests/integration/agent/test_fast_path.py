@@ -337,3 +337,17 @@ def test_an_echo_through_snat_runs_in_the_kernel_both_ways(
     finally:
         for s in sockets:
             s.close()
+
+
+def test_a_large_map_allocates_as_it_fills(fast_path: KernelFastPath) -> None:
+    from midonet.agent.datapath import bpf_sys
+
+    big = bpf_sys.HashMap("mn_test", 4, 8, 4 * bpf_sys.PREALLOCATE_UP_TO)
+    try:
+        big.update(b"\1\2\3\4", b"\5" * 8)
+        assert big.lookup(b"\1\2\3\4") == b"\5" * 8
+        assert big.pop(b"\1\2\3\4") == b"\5" * 8 and big.lookup(b"\1\2\3\4") is None
+        with pytest.raises(ValueError, match="3 bytes given for a 4-byte map field"):
+            big.update(b"\1\2\3", b"\5" * 8)
+    finally:
+        big.close()

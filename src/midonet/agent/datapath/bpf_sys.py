@@ -58,9 +58,17 @@ def _address(buffer: ctypes.Array[ctypes.c_char]) -> int:
     return ctypes.addressof(buffer)
 
 
+PREALLOCATE_UP_TO = 1 << 16
+"""Entries a hash map gets allocated up front (fast updates); a larger map allocates
+as it fills (BPF_F_NO_PREALLOC), so a generous max_flow_count costs kernel memory
+only for the flows there are."""
+_F_NO_PREALLOC = 1
+
+
 def create_hash_map(name: str, key_size: int, value_size: int, max_entries: int) -> int:
     """A new hash map; returns its descriptor."""
-    attr = _attr("=IIIIIII16s", MAP_TYPE_HASH, key_size, value_size, max_entries, 0, 0, 0,
+    flags = 0 if max_entries <= PREALLOCATE_UP_TO else _F_NO_PREALLOC
+    attr = _attr("=IIIIIII16s", MAP_TYPE_HASH, key_size, value_size, max_entries, flags, 0, 0,
                  name.encode()[:15])  # fmt: skip
     return _call(_MAP_CREATE, attr)
 
