@@ -116,41 +116,34 @@ def test_ping_across_a_router(agent: RunningAgent, lab: NetLab) -> None:
     assert b.ping(a.ip, count=2)
 
 
-@pytest.mark.agent_config({"agent.datapath.kernel_fast_path": False})
-def test_tcp_across_a_router_in_user_space(agent: RunningAgent, lab: NetLab) -> None:
-    a, b, _ = routed(agent, lab)
+def _tcp_transfer(a: Guest, b: Guest, size: int = 2_000_000) -> None:
+    """`size` bytes over TCP from a to b, received whole."""
     assert a.ping(b.ip, count=2)
     server = b.popen("python3", "-c", SERVER)
     try:
         time.sleep(0.3)
-        done = a.run("python3", "-c", CLIENT, b.ip, "2000000", check=False, timeout=60)
+        done = a.run("python3", "-c", CLIENT, b.ip, str(size), check=False, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.startswith("ok 2000000")
+        assert done.stdout.startswith(f"ok {size}")
         out, _ = server.communicate(timeout=30)
-        assert server.returncode == 0 and out.strip() == "2000000"
-        # TSO super-packets went through whole, segmented by the kernel on the way out
-        assert agent.agent.datapath.stats.gso_received > 0
+        assert server.returncode == 0 and out.strip() == str(size)
     finally:
         if server.poll() is None:
             server.kill()
             server.communicate()
+
+
+@pytest.mark.agent_config({"agent.datapath.kernel_fast_path": False})
+def test_tcp_across_a_router_in_user_space(agent: RunningAgent, lab: NetLab) -> None:
+    a, b, _ = routed(agent, lab)
+    _tcp_transfer(a, b)
+    # TSO super-packets went through whole, segmented by the kernel on the way out
+    assert agent.agent.datapath.stats.gso_received > 0
 
 
 def test_tcp_across_a_router_in_the_kernel(agent: RunningAgent, lab: NetLab) -> None:
     a, b, _ = routed(agent, lab)
-    assert a.ping(b.ip, count=2)
-    server = b.popen("python3", "-c", SERVER)
-    try:
-        time.sleep(0.3)
-        done = a.run("python3", "-c", CLIENT, b.ip, "2000000", check=False, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.startswith("ok 2000000")
-        out, _ = server.communicate(timeout=30)
-        assert server.returncode == 0 and out.strip() == "2000000"
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.communicate()
+    _tcp_transfer(a, b)
     kernel = agent.agent.kernel_flows
     assert kernel is not None and len(kernel) >= 2  # both directions of the connection
     agent.agent.call(agent.agent.pipeline.sync_offloaded)

@@ -65,6 +65,19 @@ def _ifindexes(a: Guest, b: Guest) -> dict[uuid.UUID, int]:
     return {A_PORT_ID: socket.if_nametoindex(a.outer), B_PORT_ID: socket.if_nametoindex(b.outer)}
 
 
+def _both_attached(
+    lab: NetLab, fast_path: KernelFastPath
+) -> tuple[Guest, Guest, dict[uuid.UUID, int], list[PacketSocket]]:
+    """Both guests, the kernel forwarding on both interfaces, and the agent's packet
+    sockets there (which should see nothing of the offloaded flows)."""
+    a, b = _guests(lab)
+    ifindexes = _ifindexes(a, b)
+    sockets = [PacketSocket(a.outer), PacketSocket(b.outer)]
+    fast_path.attach(ifindexes[A_PORT_ID], sockets[0].sock)
+    fast_path.attach(ifindexes[B_PORT_ID], sockets[1].sock)
+    return a, b, ifindexes, sockets
+
+
 def _snat_actions(b: Guest, sport: int) -> tuple[object, ...]:
     """What a router with SNAT does to A's packets towards B."""
     return (
@@ -214,11 +227,7 @@ def test_a_udp_flow_is_rewritten_with_whole_and_partial_checksums(
 def test_a_tcp_connection_through_snat_runs_in_the_kernel_both_ways(
     lab: NetLab, fast_path: KernelFastPath
 ) -> None:
-    a, b = _guests(lab)
-    ifindexes = _ifindexes(a, b)
-    sockets = [PacketSocket(a.outer), PacketSocket(b.outer)]
-    fast_path.attach(ifindexes[A_PORT_ID], sockets[0].sock)
-    fast_path.attach(ifindexes[B_PORT_ID], sockets[1].sock)
+    a, b, ifindexes, sockets = _both_attached(lab, fast_path)
     try:
         out = _offload(fast_path, _match(a, 6, 40123, 7000, 1), _snat_actions(b, 40000),
                        ifindexes)  # fmt: skip
@@ -303,11 +312,7 @@ def test_flows_the_kernel_cannot_do_are_not_offloaded() -> None:
 def test_an_echo_through_snat_runs_in_the_kernel_both_ways(
     lab: NetLab, fast_path: KernelFastPath
 ) -> None:
-    a, b = _guests(lab)
-    ifindexes = _ifindexes(a, b)
-    sockets = [PacketSocket(a.outer), PacketSocket(b.outer)]
-    fast_path.attach(ifindexes[A_PORT_ID], sockets[0].sock)
-    fast_path.attach(ifindexes[B_PORT_ID], sockets[1].sock)
+    a, b, ifindexes, sockets = _both_attached(lab, fast_path)
     try:
         request = _match(a, 1, 8, 0, 1)._replace(icmp_id=4242)  # type 8, code 0
         snat = (*_snat_actions(b, 0)[:4], Output(B_PORT_ID))  # an echo keeps its id

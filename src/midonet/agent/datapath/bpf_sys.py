@@ -93,24 +93,19 @@ class HashMap:
     def update(self, key: bytes, value: bytes) -> None:
         _fill(self._key, key)
         _fill(self._value, value)
-        struct.pack_into("=Q", self._attr, 24, 0)  # BPF_ANY
-        _call(_MAP_UPDATE, self._attr)
+        _call(_MAP_UPDATE, self._attr)  # flags stay 0: BPF_ANY
 
     def lookup(self, key: bytes) -> bytes | None:
-        _fill(self._key, key)
-        struct.pack_into("=Q", self._attr, 24, 0)
-        try:
-            _call(_MAP_LOOKUP, self._attr)
-        except FileNotFoundError:
-            return None
-        return self._value.raw
+        return self._read(_MAP_LOOKUP, key)
 
     def pop(self, key: bytes) -> bytes | None:
         """Remove an entry and return its last value, in one call (None if absent)."""
+        return self._read(_MAP_LOOKUP_AND_DELETE, key)
+
+    def _read(self, cmd: int, key: bytes) -> bytes | None:
         _fill(self._key, key)
-        struct.pack_into("=Q", self._attr, 24, 0)
         try:
-            _call(_MAP_LOOKUP_AND_DELETE, self._attr)
+            _call(cmd, self._attr)
         except FileNotFoundError:
             return None
         return self._value.raw
